@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/casebridge/casebridge/internal/app"
+	"github.com/casebridge/casebridge/internal/config"
+	"github.com/casebridge/casebridge/internal/devpg"
+	"github.com/casebridge/casebridge/internal/store"
+)
+
+// dev runs the whole product on this machine with no setup: a private
+// PostgreSQL cluster under the data dir, migrations, and the server.
+// Settings are the defaults, overridable by CASEBRIDGE_* variables.
+func dev(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	fs := newFlags("dev", stderr)
+	dataDir := fs.String("data-dir", ".data", "directory for the private cluster and dev keys (reused across runs)")
+	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on (loopback)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	cfg, err := config.Load("", environ)
+	if err != nil {
+		return err
+	}
+	cfg.Server.Listen = *listen
+	if cfg.Server.PublicURL == "" {
+		cfg.Server.PublicURL = "http://" + *listen
+	}
+	// The URLs are filled in below from the private cluster.
+	cfg.Database.URL, cfg.Database.OwnerURL = "postgres://placeholder", "postgres://placeholder"
+	if err := cfg.Validate("serve"); err != nil {
+		return err
+	}
+	log := app.NewLogger(cfg.Log)
+
+	ln, err := app.Listen("--listen", *listen)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+
+	dir, err := filepath.Abs(*dataDir)
+	if err != nil {
+		return app.Startupf("--data-dir: %v", err)
+	}
+	fmt.Fprintf(stdout, "casebridge dev: data in %s\n", dir)
+	cluster, err := devpg.Start(ctx, dir, devpg.Options{Log: func(f string, a ...any) { fmt.Fprintf(stdout, "casebridge dev: "+f+"\n", a...) }})
+	if err != nil {
+		if errors.Is(err, devpg.ErrNoPostgres) {
+			return app.Startupf("%v", err)
+		}
+		return app.Startupf("private PostgreSQL: %v", err)
+	}
+	defer func() {
+		fmt.Fprintln(stdout, "casebridge dev: stopping PostgreSQL")
+		cluster.Stop()
+	}()
+	cfg.Database.URL, cfg.Database.OwnerURL = cluster.AppURL("casebridge"), cluster.OwnerURL("casebridge")
+	if _, err := store.Migrate(ctx, cfg.Database.OwnerURL, -1); err != nil {
+		return app.Startupf("migrate: %v", err)
+	}
+	db, err := app.OpenDB(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close(db) //nolint:errcheck
+	prog, err := app.New(cfg, db, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "casebridge dev: PostgreSQL on 127.0.0.1:%d\n", cluster.Port)
+	fmt.Fprintf(stdout, "casebridge dev: serving on %s (Ctrl-C stops the server and the cluster)\n", cfg.Server.PublicURL)
+	return prog.Serve(ctx, ln)
+}

@@ -1,0 +1,109 @@
+// Package apperr defines the few kinds of domain error that services return
+// and that the HTTP layer turns into RFC 9457 problem details. Services wrap
+// them with %w and a message naming the operation; callers test with
+// errors.Is and read details with errors.As.
+package apperr
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Sentinel kinds. Test for them with errors.Is.
+var (
+	ErrNotFound             = errors.New("not found")
+	ErrForbidden            = errors.New("forbidden")
+	ErrInvalid              = errors.New("invalid input")
+	ErrConflict             = errors.New("conflict")
+	ErrPreconditionFailed   = errors.New("precondition failed")
+	ErrPreconditionRequired = errors.New("precondition required")
+	ErrUnauthorized         = errors.New("unauthorized")
+	ErrTooLarge             = errors.New("too large")
+	ErrUnsupportedMediaType = errors.New("unsupported media type")
+	ErrUnprocessable        = errors.New("unprocessable")
+)
+
+// FieldError names one bad input field.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// ValidationError carries every bad field of one request. It matches
+// ErrInvalid under errors.Is.
+type ValidationError struct {
+	Fields []FieldError
+}
+
+func (e *ValidationError) Error() string {
+	parts := make([]string, len(e.Fields))
+	for i, f := range e.Fields {
+		parts[i] = f.Field + ": " + f.Message
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
+
+// Fields collects field errors; its Err is nil while nothing was added.
+type Fields []FieldError
+
+// Add records that field is wrong.
+func (f *Fields) Add(field, format string, args ...any) {
+	*f = append(*f, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+}
+
+// Err returns a *ValidationError with the collected fields, or nil.
+func (f Fields) Err() error {
+	if len(f) == 0 {
+		return nil
+	}
+	return &ValidationError{Fields: f}
+}
+
+// Invalid returns a validation error for a single field.
+func Invalid(field, format string, args ...any) error {
+	var f Fields
+	f.Add(field, format, args...)
+	return f.Err()
+}
+
+// PermissionError says which permission a principal lacks for an object it
+// can see. It matches ErrForbidden under errors.Is.
+type PermissionError struct {
+	Permission string // e.g. "case.change_status"
+	Reason     string // human sentence, optional
+}
+
+func (e *PermissionError) Error() string {
+	if e.Reason != "" {
+		return "forbidden: missing permission " + e.Permission + ": " + e.Reason
+	}
+	return "forbidden: missing permission " + e.Permission
+}
+
+// Is makes errors.Is(err, ErrForbidden) true.
+func (e *PermissionError) Is(target error) bool { return target == ErrForbidden }
+
+// Forbidden returns a PermissionError for permission.
+func Forbidden(permission, reason string) error {
+	return &PermissionError{Permission: permission, Reason: reason}
+}
+
+// DetailError attaches a user-facing detail sentence to a sentinel kind.
+type DetailError struct {
+	Kind   error
+	Detail string
+}
+
+func (e *DetailError) Error() string { return e.Kind.Error() + ": " + e.Detail }
+
+// Unwrap exposes the kind to errors.Is.
+func (e *DetailError) Unwrap() error { return e.Kind }
+
+// With returns an error of the given kind whose detail is shown to the client.
+func With(kind error, format string, args ...any) error {
+	return &DetailError{Kind: kind, Detail: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,100 @@
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/casebridge/casebridge/internal/apperr"
+)
+
+// Problem is an RFC 9457 problem details document.
+type Problem struct {
+	Type      string              `json:"type"`
+	Title     string              `json:"title"`
+	Status    int                 `json:"status"`
+	Detail    string              `json:"detail,omitempty"`
+	Instance  string              `json:"instance,omitempty"`
+	Errors    []apperr.FieldError `json:"errors,omitempty"`
+	RequestID string              `json:"request_id,omitempty"`
+	// Permission names what a 403 lacks.
+	Permission string `json:"missing_permission,omitempty"`
+}
+
+// problemTypeBase prefixes every problem type URI; the documents behind
+// them are in docs/problems.md.
+const problemTypeBase = "https://casebridge.example/problems/"
+
+// kinds maps each domain error kind to its status, type slug and title.
+var kinds = []struct {
+	err    error
+	status int
+	slug   string
+	title  string
+}{
+	{apperr.ErrInvalid, http.StatusUnprocessableEntity, "validation", "Invalid request"},
+	{apperr.ErrNotFound, http.StatusNotFound, "not-found", "Not found"},
+	{apperr.ErrForbidden, http.StatusForbidden, "forbidden", "Forbidden"},
+	{apperr.ErrUnauthorized, http.StatusUnauthorized, "unauthorized", "Not signed in"},
+	{apperr.ErrConflict, http.StatusConflict, "conflict", "Conflict"},
+	{apperr.ErrPreconditionFailed, http.StatusPreconditionFailed, "precondition-failed", "The object changed since you read it"},
+	{apperr.ErrPreconditionRequired, http.StatusPreconditionRequired, "precondition-required", "If-Match header required"},
+	{apperr.ErrTooLarge, http.StatusRequestEntityTooLarge, "too-large", "Request too large"},
+	{apperr.ErrUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type"},
+	{apperr.ErrUnprocessable, http.StatusUnprocessableEntity, "unprocessable", "Request cannot be processed"},
+}
+
+// Fail answers c with the problem document for err and aborts the chain.
+// Errors that are not domain kinds become a 500 whose detail says nothing
+// about the cause; the log has it, under the request id.
+func Fail(c *gin.Context, err error) {
+	p := Problem{Instance: c.Request.URL.Path, RequestID: RequestID(c)}
+	for _, k := range kinds {
+		if errors.Is(err, k.err) {
+			p.Status, p.Type, p.Title = k.status, problemTypeBase+k.slug, k.title
+			break
+		}
+	}
+	if p.Status == 0 {
+		slog.ErrorContext(c.Request.Context(), "request failed", "error", err.Error(),
+			"request_id", p.RequestID, "path", c.Request.URL.Path)
+		p.Status, p.Type, p.Title = http.StatusInternalServerError, problemTypeBase+"internal", "Internal error"
+		p.Detail = "Something went wrong on our side. Quote the request id when you report it."
+		writeProblem(c, p)
+		return
+	}
+	var ve *apperr.ValidationError
+	var pe *apperr.PermissionError
+	var de *apperr.DetailError
+	switch {
+	case errors.As(err, &ve):
+		p.Errors = ve.Fields
+		p.Detail = "One or more fields are invalid; see errors."
+	case errors.As(err, &pe):
+		p.Permission = pe.Permission
+		p.Detail = "You may see this object but lack the permission " + pe.Permission + "."
+		if pe.Reason != "" {
+			p.Detail += " " + pe.Reason
+		}
+	case errors.As(err, &de):
+		p.Detail = de.Detail
+	}
+	if p.Status == http.StatusUnauthorized && c.Writer.Header().Get("WWW-Authenticate") == "" {
+		c.Header("WWW-Authenticate", `Bearer realm="casebridge"`)
+	}
+	writeProblem(c, p)
+}
+
+// Problemf answers with a problem of the given status and detail.
+func Problemf(c *gin.Context, status int, slug, title, detail string) {
+	writeProblem(c, Problem{Type: problemTypeBase + slug, Title: title, Status: status,
+		Detail: detail, Instance: c.Request.URL.Path, RequestID: RequestID(c)})
+}
+
+func writeProblem(c *gin.Context, p Problem) {
+	c.Header("Content-Type", "application/problem+json")
+	c.Header("Cache-Control", "no-store")
+	c.AbortWithStatusJSON(p.Status, p)
+}

@@ -1,0 +1,184 @@
+// Package store owns the database connection: GORM on the pgx driver,
+// transactions that carry the request's principal into PostgreSQL (where the
+// Row-Level Security policies read it), and the embedded migrations.
+//
+// Every query starts from DB(ctx). Inside WithTx that is the open transaction;
+// a chained *gorm.DB is never kept or reused, because GORM conditions leak
+// between queries that share one.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+
+	"github.com/casebridge/casebridge/internal/access"
+)
+
+// AppRole is the unprivileged database role the server's transactions run
+// as. It owns nothing, cannot create objects and cannot bypass RLS; the
+// migrations grant it exactly what it may do.
+const AppRole = "casebridge_app"
+
+// Options tunes the connection pool.
+type Options struct {
+	MaxOpenConns    int
+	MaxIdleConns    int
+	ConnMaxLifetime time.Duration
+	ConnectTimeout  time.Duration
+}
+
+// Open connects to PostgreSQL at url and checks that it answers.
+func Open(ctx context.Context, url string, opt Options) (*gorm.DB, error) {
+	db, err := gorm.Open(postgres.New(postgres.Config{DSN: url}), &gorm.Config{
+		Logger:                                   logger.Discard,
+		SkipDefaultTransaction:                   true,
+		DisableForeignKeyConstraintWhenMigrating: true,
+		TranslateError:                           false,
+		NowFunc:                                  func() time.Time { return time.Now().UTC() },
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	if opt.MaxOpenConns > 0 {
+		sqlDB.SetMaxOpenConns(opt.MaxOpenConns)
+	}
+	if opt.MaxIdleConns > 0 {
+		sqlDB.SetMaxIdleConns(opt.MaxIdleConns)
+	}
+	if opt.ConnMaxLifetime > 0 {
+		sqlDB.SetConnMaxLifetime(opt.ConnMaxLifetime)
+	}
+	timeout := opt.ConnectTimeout
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	pctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if err := sqlDB.PingContext(pctx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return db, nil
+}
+
+// Close closes the pool behind db.
+func Close(db *gorm.DB) error {
+	sqlDB, err := db.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+type dbKey struct{}
+type txKey struct{}
+
+// WithDB returns a context that carries the base connection pool. The HTTP
+// server and the CLI put it there once; services reach the database only
+// through DB(ctx) and WithTx.
+func WithDB(ctx context.Context, db *gorm.DB) context.Context {
+	return context.WithValue(ctx, dbKey{}, db)
+}
+
+// DB returns the handle to start a query from: the open transaction when ctx
+// is inside WithTx, else the pool. It panics when ctx carries neither, which
+// is a wiring bug, not a runtime condition.
+func DB(ctx context.Context) *gorm.DB {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx.WithContext(ctx)
+	}
+	if db, ok := ctx.Value(dbKey{}).(*gorm.DB); ok {
+		return db.WithContext(ctx)
+	}
+	panic("store: context carries no database")
+}
+
+// InTx reports whether ctx is inside WithTx.
+func InTx(ctx context.Context) bool {
+	_, ok := ctx.Value(txKey{}).(*gorm.DB)
+	return ok
+}
+
+// WithTx runs fn in a transaction. When ctx is already inside one, fn joins
+// it. A new transaction first switches to AppRole and publishes the principal
+// of ctx (or no principal at all) to the RLS policies through transaction-
+// local settings, so everything fn reads or writes is filtered by the
+// database for that principal.
+func WithTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if InTx(ctx) {
+		return fn(ctx)
+	}
+	base, ok := ctx.Value(dbKey{}).(*gorm.DB)
+	if !ok {
+		panic("store: context carries no database")
+	}
+	return base.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		if err := setPrincipal(tx, ctx); err != nil {
+			return err
+		}
+		return fn(context.WithValue(ctx, txKey{}, tx))
+	})
+}
+
+// setPrincipal switches the transaction to AppRole and publishes the
+// principal. The settings are transaction-local (is_local = true), so they
+// vanish at COMMIT/ROLLBACK and never leak to the next user of the pooled
+// connection.
+func setPrincipal(tx *gorm.DB, ctx context.Context) error {
+	p, _ := access.FromContext(ctx)
+	roles := make([]string, len(p.Roles))
+	for i, r := range p.Roles {
+		roles[i] = string(r)
+	}
+	var user, agency string
+	if p.UserID.String() != "00000000-0000-0000-0000-000000000000" {
+		user = p.UserID.String()
+	}
+	if p.AgencyCode != "" {
+		agency = p.AgencyID.String()
+	}
+	if err := tx.Exec("SET LOCAL ROLE " + AppRole).Error; err != nil {
+		return fmt.Errorf("set application role: %w", err)
+	}
+	err := tx.Exec(`SELECT set_config('casebridge.user_id', ?, true),
+		set_config('casebridge.agency_id', ?, true),
+		set_config('casebridge.agency_kind', ?, true),
+		set_config('casebridge.country', ?, true),
+		set_config('casebridge.roles', ?, true)`,
+		user, agency, string(p.Kind), p.Country, strings.Join(roles, ",")).Error
+	if err != nil {
+		return fmt.Errorf("set principal: %w", err)
+	}
+	return nil
+}
+
+// IsUniqueViolation reports whether err is a PostgreSQL unique violation,
+// optionally on the named constraint.
+func IsUniqueViolation(err error, constraint string) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+		return false
+	}
+	return constraint == "" || pgErr.ConstraintName == constraint
+}
+
+// PgCode returns the SQLSTATE of err, or "" when err is not from PostgreSQL.
+func PgCode(err error) string {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code
+	}
+	return ""
+}
