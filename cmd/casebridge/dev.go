@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 
 	"github.com/casebridge/casebridge/internal/app"
+	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/config"
+	"github.com/casebridge/casebridge/internal/demo"
 	"github.com/casebridge/casebridge/internal/devpg"
 	"github.com/casebridge/casebridge/internal/store"
 )
@@ -17,9 +19,13 @@ import (
 // PostgreSQL cluster under the data dir, migrations, and the server.
 // Settings are the defaults, overridable by CASEBRIDGE_* variables.
 func dev(ctx context.Context, args, environ []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "token" {
+		return devToken(ctx, args[1:], environ, stdout, stderr)
+	}
 	fs := newFlags("dev", stderr)
 	dataDir := fs.String("data-dir", ".data", "directory for the private cluster and dev keys (reused across runs)")
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on (loopback)")
+	idpListen := fs.String("idp-listen", "127.0.0.1:8081", "address of the development identity provider (loopback; unused when auth.issuer is set)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -33,6 +39,11 @@ func dev(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 	// The URLs are filled in below from the private cluster.
 	cfg.Database.URL, cfg.Database.OwnerURL = "postgres://placeholder", "postgres://placeholder"
+	// The audit checkpoint key is generated on the first run, below.
+	devAuditKey := cfg.Audit.SigningKey == "" && cfg.Audit.SigningKeyFile == ""
+	if devAuditKey {
+		cfg.Audit.SigningKeyFile = filepath.Join(*dataDir, "audit.key")
+	}
 	if err := cfg.Validate("serve"); err != nil {
 		return err
 	}
@@ -61,8 +72,32 @@ func dev(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		cluster.Stop()
 	}()
 	cfg.Database.URL, cfg.Database.OwnerURL = cluster.AppURL("casebridge"), cluster.OwnerURL("casebridge")
+	if devAuditKey {
+		cfg.Audit.SigningKeyFile = filepath.Join(dir, "audit.key")
+		if _, err := audit.LoadOrCreateKey(cfg.Audit.SigningKeyFile, "casebridge-dev.localhost/audit"); err != nil {
+			return app.Startupf("audit key: %v", err)
+		}
+	}
 	if _, err := store.Migrate(ctx, cfg.Database.OwnerURL, -1); err != nil {
 		return app.Startupf("migrate: %v", err)
+	}
+	demoData, err := demo.Load(ctx, cfg.Database.OwnerURL)
+	if err != nil {
+		return app.Startupf("demo data: %v", err)
+	}
+	fmt.Fprintf(stdout, "casebridge dev: %s\n", demoData)
+	// Sign-in: the development identity provider, unless auth.issuer names
+	// another one; and the demo agencies its accounts belong to.
+	if err := ensureDemoAgencies(ctx, cfg.Database.OwnerURL); err != nil {
+		return app.Startupf("demo agencies: %v", err)
+	}
+	if cfg.Auth.Issuer == "" {
+		idp, err := startDevIdP(ctx, &cfg, dir, *idpListen, log)
+		if err != nil {
+			return err
+		}
+		defer idp.Close() //nolint:errcheck
+		fmt.Fprintf(stdout, "casebridge dev: development identity provider at %s\n", idp.Issuer())
 	}
 	db, err := app.OpenDB(ctx, cfg)
 	if err != nil {
@@ -74,6 +109,9 @@ func dev(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return err
 	}
 	fmt.Fprintf(stdout, "casebridge dev: PostgreSQL on 127.0.0.1:%d\n", cluster.Port)
+	if err := printDemoAccounts(stdout, cfg.Server.PublicURL); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "casebridge dev: serving on %s (Ctrl-C stops the server and the cluster)\n", cfg.Server.PublicURL)
 	return prog.Serve(ctx, ln)
 }

@@ -22,8 +22,13 @@ const usage = `usage: casebridge <command> [flags]
 commands:
   serve     serve the API and the web app (settings from --config and CASEBRIDGE_* variables)
   dev       the whole product on this machine: private PostgreSQL, dev sign-in, demo data
+  dev token ACCOUNT  print an access token for a demo account of the running dev instance
   migrate   apply database migrations (as the owner role: database.owner_url)
   healthcheck  ask a running server whether it is ready (exit 0 when it is)
+  seed      write synthetic data at scale for benchmarks (seed --scale N: N persons, N/5 cases)
+  verify    re-hash every stored document and check every version's bytes exist (exit 1 with the list of problems)
+  audit     audit log: verify (recompute and check the Merkle tree), witness (keep and check
+            signed checkpoints, as a partner agency), keygen (make a checkpoint signing key)
 
 Run "casebridge <command> -h" for a command's flags.
 `
@@ -44,6 +49,9 @@ var commands = map[string]command{
 	"dev":         dev,
 	"migrate":     migrate,
 	"healthcheck": healthcheck,
+	"verify":      verify,
+	"seed":        seedCmd,
+	"audit":       auditCmd,
 }
 
 // run executes one command line and returns the exit status: 0 ok, 1 a

@@ -38,10 +38,10 @@ func TestStartupFailuresAreOneLineExit2(t *testing.T) {
 		wants []string // substrings of the one line
 	}{
 		{"wrong value", []string{"serve"},
-			[]string{"CASEBRIDGE_DATABASE_URL=" + db.AppURL, "CASEBRIDGE_SERVER_LISTEN=not-an-address"},
+			[]string{"CASEBRIDGE_DATABASE_URL=" + db.AppURL, auditKeyEnv, "CASEBRIDGE_SERVER_LISTEN=not-an-address"},
 			[]string{"server.listen", "not-an-address"}},
 		{"wrong duration", []string{"serve"},
-			[]string{"CASEBRIDGE_DATABASE_URL=" + db.AppURL, "CASEBRIDGE_SERVER_IDLE_TIMEOUT=soon"},
+			[]string{"CASEBRIDGE_DATABASE_URL=" + db.AppURL, auditKeyEnv, "CASEBRIDGE_SERVER_IDLE_TIMEOUT=soon"},
 			[]string{"server.idle_timeout", "soon"}},
 		{"missing required setting", []string{"serve"}, nil,
 			[]string{"database.url", "must be set"}},
@@ -50,14 +50,14 @@ func TestStartupFailuresAreOneLineExit2(t *testing.T) {
 		{"unknown key in config file", []string{"serve", "--config", badYAML}, nil,
 			[]string{"listne"}},
 		{"unknown environment variable", []string{"serve"},
-			[]string{"CASEBRIDGE_DATABASE_URL=" + db.AppURL, "CASEBRIDGE_SERVER_LISTN=x"},
+			[]string{"CASEBRIDGE_DATABASE_URL=" + db.AppURL, auditKeyEnv, "CASEBRIDGE_SERVER_LISTN=x"},
 			[]string{"CASEBRIDGE_SERVER_LISTN"}},
 		{"unreachable database", []string{"serve"},
-			[]string{"CASEBRIDGE_DATABASE_URL=postgres://u:secretpw@" + closedAddr + "/x?sslmode=disable",
+			[]string{"CASEBRIDGE_DATABASE_URL=postgres://u:secretpw@" + closedAddr + "/x?sslmode=disable", auditKeyEnv,
 				"CASEBRIDGE_SERVER_LISTEN=127.0.0.1:0", "CASEBRIDGE_DATABASE_CONNECT_TIMEOUT=2s"},
 			[]string{"database.url"}},
 		{"busy port", []string{"serve"},
-			[]string{"CASEBRIDGE_DATABASE_URL=" + db.AppURL, "CASEBRIDGE_SERVER_LISTEN=" + busy.Addr().String()},
+			[]string{"CASEBRIDGE_DATABASE_URL=" + db.AppURL, auditKeyEnv, "CASEBRIDGE_SERVER_LISTEN=" + busy.Addr().String()},
 			[]string{"server.listen", busy.Addr().String(), "already in use"}},
 		{"busy port in dev", []string{"dev", "--listen", busy.Addr().String(), "--data-dir", t.TempDir()}, nil,
 			[]string{"--listen", busy.Addr().String(), "already in use"}},
@@ -104,7 +104,7 @@ func TestServeReadyAndGracefulStop(t *testing.T) {
 	done := make(chan int, 1)
 	var stderr bytes.Buffer
 	go func() {
-		done <- run(ctx, []string{"serve"}, []string{"CASEBRIDGE_DATABASE_URL=" + db.AppURL,
+		done <- run(ctx, []string{"serve"}, []string{"CASEBRIDGE_DATABASE_URL=" + db.AppURL, auditKeyEnv,
 			"CASEBRIDGE_SERVER_LISTEN=" + addr}, &bytes.Buffer{}, &stderr)
 	}()
 	waitReady(t, "http://"+addr+"/readyz")

@@ -16,7 +16,11 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/casebridge/casebridge/internal/audit"
+	"github.com/casebridge/casebridge/internal/auth"
+	"github.com/casebridge/casebridge/internal/blob"
 	"github.com/casebridge/casebridge/internal/config"
+	"github.com/casebridge/casebridge/internal/documents"
 	"github.com/casebridge/casebridge/internal/httpapi"
 	"github.com/casebridge/casebridge/internal/store"
 )
@@ -81,12 +85,37 @@ type Program struct {
 	DB     *gorm.DB
 	Log    *slog.Logger
 	HTTP   *httpapi.Server
+	// Blobs holds document bytes; Documents is the document service.
+	Blobs     blob.Store
+	Documents *documents.Service
+	// Auth is sign-in: the OpenID relying party, sessions, bearer tokens.
+	Auth *auth.Service
+	// AuditSigner signs audit checkpoints; nil runs no sequencer.
+	AuditSigner *audit.Signer
 }
 
 // New assembles the program on an open database.
 func New(cfg config.Config, db *gorm.DB, log *slog.Logger) (*Program, error) {
 	p := &Program{Config: cfg, DB: db, Log: log}
-	p.HTTP = httpapi.New(httpapi.Deps{DB: db, Log: log, Config: cfg})
+	blobs, err := OpenBlobStore(context.Background(), cfg.Blob)
+	if err != nil {
+		return nil, err
+	}
+	p.Blobs = blobs
+	p.Documents = documents.NewService(blobs, cfg.Documents.MaxSize, log)
+	authSvc, err := auth.New(auth.ConfigFrom(cfg, log))
+	if err != nil {
+		return nil, Startupf("auth: %v", err)
+	}
+	p.Auth = authSvc
+	if p.AuditSigner, err = AuditSigner(cfg.Audit); err != nil {
+		return nil, err
+	}
+	var auditKey string
+	if p.AuditSigner != nil {
+		auditKey = p.AuditSigner.VerifierKey()
+	}
+	p.HTTP = httpapi.New(httpapi.Deps{DB: db, Log: log, Config: cfg, Documents: p.Documents, Auth: p.Auth, AuditVerifierKey: auditKey})
 	return p, nil
 }
 
@@ -94,6 +123,13 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger) (*Program, error) {
 // in-flight requests finish (up to server.shutdown_timeout).
 func (p *Program) Serve(ctx context.Context, ln net.Listener) error {
 	s := p.Config.Server
+	if err := pingBlobs(ctx, p.Config.Blob, p.Blobs); err != nil {
+		return err
+	}
+	go RunSweeper(ctx, p.DB, p.Blobs, p.Config.Documents.SweepInterval, p.Config.Documents.SweepGrace, p.Log)
+	if p.AuditSigner != nil {
+		go RunAuditSequencer(ctx, p)
+	}
 	srv := &http.Server{
 		Handler:           p.HTTP.Handler(),
 		ReadHeaderTimeout: s.ReadHeaderTimeout,

@@ -25,6 +25,15 @@ type Config struct {
 	Server   Server   `yaml:"server"`
 	Database Database `yaml:"database"`
 	Log      Log      `yaml:"log"`
+	// Documents and Blob: see documents.go.
+	Documents Documents `yaml:"documents"`
+	Blob      Blob      `yaml:"blob"`
+	// Auth: see auth.go.
+	Auth Auth `yaml:"auth"`
+	// Audit: see audit.go.
+	Audit Audit `yaml:"audit"`
+	// Consular: see consular.go.
+	Consular Consular `yaml:"consular"`
 }
 
 // Server holds the HTTP server's settings.
@@ -70,7 +79,12 @@ func Default() Config {
 			MaxOpenConns:   20,
 			ConnectTimeout: 5 * time.Second,
 		},
-		Log: Log{Level: "info", Format: "json"},
+		Log:       Log{Level: "info", Format: "json"},
+		Documents: defaultDocuments(),
+		Blob:      defaultBlob(),
+		Auth:      defaultAuth(),
+		Audit:     defaultAudit(),
+		Consular:  defaultConsular(),
 	}
 }
 
@@ -300,6 +314,10 @@ func (c Config) Validate(mode string) error {
 			}
 			return nil
 		},
+		c.validateDocuments,
+		c.validateAuth,
+		func() error { return c.validateAudit(mode) },
+		c.validateConsular,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

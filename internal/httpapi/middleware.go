@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/casebridge/casebridge/internal/access"
+	"github.com/casebridge/casebridge/internal/audit"
 )
 
 const requestIDKey = "request_id"
@@ -37,6 +38,7 @@ func requestID() gin.HandlerFunc {
 		}
 		c.Set(requestIDKey, id)
 		c.Header("X-Request-ID", id)
+		c.Request = c.Request.WithContext(audit.WithRequestInfo(c.Request.Context(), id, c.ClientIP()))
 		c.Next()
 	}
 }

@@ -21,8 +21,11 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/casebridge/casebridge/api"
+	"github.com/casebridge/casebridge/frontend"
 	"github.com/casebridge/casebridge/internal/apperr"
+	"github.com/casebridge/casebridge/internal/auth"
 	"github.com/casebridge/casebridge/internal/config"
+	"github.com/casebridge/casebridge/internal/documents"
 	"github.com/casebridge/casebridge/internal/store"
 )
 
@@ -31,6 +34,14 @@ type Deps struct {
 	DB     *gorm.DB
 	Log    *slog.Logger
 	Config config.Config
+	// Documents serves the document routes; nil leaves them out.
+	Documents *documents.Service
+	// Auth signs people in and finds the principal of every request; nil
+	// refuses every API request (401).
+	Auth *auth.Service
+	// AuditVerifierKey is the audit checkpoint verifier key served at
+	// /api/v1/audit/key; empty when no signing key is configured.
+	AuditVerifierKey string
 }
 
 // Server is the HTTP application.
@@ -39,6 +50,7 @@ type Server struct {
 	engine  *gin.Engine
 	metrics *metrics
 	reg     *prometheus.Registry
+	web     *webApp
 }
 
 // New builds the router with every route.
@@ -55,10 +67,14 @@ func New(deps Deps) *Server {
 	_ = s.engine.SetTrustedProxies(nil)
 	https := strings.HasPrefix(deps.Config.Server.PublicURL, "https://")
 	s.engine.Use(requestID(), recovery(deps.Log), accessLog(deps.Log), s.metrics.middleware(),
-		securityHeaders(https), bodyLimit(deps.Config.Server.MaxBodyBytes), s.withStore())
-	s.engine.NoRoute(func(c *gin.Context) {
-		Problemf(c, http.StatusNotFound, "not-found", "Not found", "No such resource.")
-	})
+		securityHeaders(https), bodyLimit(deps.Config.Server.MaxBodyBytes), s.withStore(), s.authenticate())
+	web, err := newWebApp(frontend.App())
+	if err != nil {
+		deps.Log.Error("web app not served", "error", err.Error())
+		web, _ = newWebApp(nil)
+	}
+	s.web = web
+	s.engine.NoRoute(s.noRoute) // the web app's files and pages, else 404
 	s.engine.NoMethod(func(c *gin.Context) {
 		Problemf(c, http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
 			"This resource does not support "+c.Request.Method+".")
@@ -83,6 +99,13 @@ func (s *Server) routes() {
 	s.engine.GET("/readyz", s.readyz)
 	s.engine.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
 	s.engine.GET("/api/openapi.yaml", s.openapi)
+	s.authRoutes()
+	s.documentRoutes(s.engine.Group("/api/v1"))
+	s.auditRoutes(s.engine.Group("/api/v1"))
+	s.caseRoutes(s.engine.Group("/api/v1"))
+	s.personRoutes(s.engine.Group("/api/v1"))
+	s.consularRoutes(s.engine.Group("/api/v1"))
+	s.agencyRoutes(s.engine.Group("/api/v1"))
 }
 
 // withStore puts the connection pool into the request context, where the

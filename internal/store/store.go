@@ -111,6 +111,16 @@ func InTx(ctx context.Context) bool {
 	return ok
 }
 
+// Detached returns ctx without its open transaction (if any): what runs on
+// it commits on its own. For the audit record of a refusal, which must
+// survive the rollback of the transaction that was refused.
+func Detached(ctx context.Context) context.Context {
+	if !InTx(ctx) {
+		return ctx
+	}
+	return context.WithValue(ctx, txKey{}, nil)
+}
+
 // WithTx runs fn in a transaction. When ctx is already inside one, fn joins
 // it. A new transaction first switches to AppRole and publishes the principal
 // of ctx (or no principal at all) to the RLS policies through transaction-

@@ -1,0 +1,95 @@
+// The persons linked to a case.
+import { useQuery, type UseQueryResult } from "@tanstack/react-query";
+import { Link } from "react-router";
+import { api, unwrap } from "../api/client";
+import { ErrorMessage } from "../components/ErrorMessage";
+import { labelOf } from "../i18n/enums";
+import { useI18n } from "../i18n/i18n";
+import { custodyLabels, fullName, linkRoleLabels, traffickingLabels, useCountryName, type CasePerson } from "./personTypes";
+
+export function useCasePersons(caseId: string, enabled: boolean) {
+  return useQuery({
+    queryKey: ["case", caseId, "persons"],
+    enabled,
+    queryFn: async () => {
+      const all: CasePerson[] = [];
+      let cursor = "";
+      // A case links a handful of persons, a raid a few hundred: fetch all pages.
+      for (let i = 0; i < 20; i++) {
+        const page = await unwrap(
+          api.GET("/api/v1/cases/{id}/persons", {
+            params: { path: { id: caseId }, query: { limit: 200, ...(cursor ? { cursor } : {}) } },
+          }),
+        );
+        all.push(...page.items);
+        if (!page.next_cursor) break;
+        cursor = page.next_cursor;
+      }
+      return all;
+    },
+  });
+}
+
+export function CasePersons({
+  caseId,
+  q,
+  canEdit,
+}: {
+  caseId: string;
+  q: UseQueryResult<CasePerson[]>;
+  canEdit: boolean;
+}) {
+  const { t } = useI18n();
+  const country = useCountryName();
+  return (
+    <>
+      {q.isPending && <p className="spinner">{t("common.loading")}</p>}
+      {q.isError && <ErrorMessage error={q.error} />}
+      {q.isSuccess &&
+        (q.data.length === 0 ? (
+          <p className="muted">{t("persons.none")}</p>
+        ) : (
+          <div className="table-wrap">
+            <table>
+              <caption className="visually-hidden">{t("case.persons")}</caption>
+              <thead>
+                <tr>
+                  <th scope="col">{t("person.name")}</th>
+                  <th scope="col">{t("person.role")}</th>
+                  <th scope="col">{t("person.nationality")}</th>
+                  <th scope="col">{t("person.custody")}</th>
+                  <th scope="col">{t("person.trafficking")}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {q.data.map(({ person: p, role }) => (
+                  <tr key={p.id}>
+                    <td>
+                      <Link to={`/persons/${p.id}`}>{fullName(p)}</Link>
+                    </td>
+                    <td>{labelOf(t, linkRoleLabels, role)}</td>
+                    <td>{country(p.nationality)}</td>
+                    <td>{labelOf(t, custodyLabels, p.custody_status)}</td>
+                    <td>
+                      {p.trafficking_flag && p.trafficking_flag !== "none" ? (
+                        <span className="badge flag">{labelOf(t, traffickingLabels, p.trafficking_flag)}</span>
+                      ) : (
+                        labelOf(t, traffickingLabels, p.trafficking_flag)
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        ))}
+      {canEdit && (
+        <p>
+          <Link className="btn secondary" to={`/cases/${caseId}/persons/new`}>
+            {t("persons.add")}
+          </Link>
+        </p>
+      )}
+    </>
+  );
+}

@@ -1,0 +1,208 @@
+// Record a person in a case (create, then link), or edit one (If-Match).
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { FormEvent } from "react";
+import { Link, useNavigate, useParams } from "react-router";
+import { api, unwrap, unwrapWithETag } from "../api/client";
+import type { BodyOf } from "../api/types";
+import { useTitle } from "../app/title";
+import { ErrorMessage, fieldError } from "../components/ErrorMessage";
+import { Field } from "../components/Field";
+import { valuesOf } from "../i18n/enums";
+import { useI18n } from "../i18n/i18n";
+import {
+  commonNationalities,
+  custodyLabels,
+  sexLabels,
+  useCountryName,
+  type CustodyStatus,
+  type Person,
+  type Sex,
+} from "./personTypes";
+
+type NewPersonBody = BodyOf<"/api/v1/persons", "post">;
+type PatchBody = BodyOf<"/api/v1/persons/{id}", "patch">;
+
+function read(form: HTMLFormElement) {
+  const f = new FormData(form);
+  const s = (k: string) => String(f.get(k) ?? "").trim();
+  const detained = s("detained_at");
+  return {
+    family_name: s("family_name"),
+    given_names: s("given_names"),
+    sex: s("sex") as Sex,
+    date_of_birth: s("date_of_birth") || null,
+    nationality: s("nationality").toUpperCase(),
+    passport_number: s("passport_number"),
+    custody_status: s("custody_status") as CustodyStatus,
+    facility: s("facility"),
+    detained_at: detained ? new Date(detained).toISOString() : null,
+  };
+}
+
+function localDateTime(iso: string | null | undefined): string {
+  if (!iso) return "";
+  const d = new Date(iso);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function PersonFields({ p, error }: { p?: Person; error: unknown }) {
+  const { t } = useI18n();
+  const country = useCountryName();
+  return (
+    <>
+      <div className="grid2">
+        <Field label={t("person.familyName")} error={fieldError(error, "family_name")}>
+          {(a) => <input {...a} name="family_name" required maxLength={200} defaultValue={p?.family_name ?? ""} />}
+        </Field>
+        <Field label={t("person.givenNames")} error={fieldError(error, "given_names")}>
+          {(a) => <input {...a} name="given_names" maxLength={200} defaultValue={p?.given_names ?? ""} />}
+        </Field>
+        <Field label={t("person.sex")} error={fieldError(error, "sex")}>
+          {(a) => (
+            <select {...a} name="sex" defaultValue={p?.sex ?? "unknown"}>
+              {valuesOf(sexLabels).map((s) => (
+                <option key={s} value={s}>
+                  {t(sexLabels[s])}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label={t("person.dateOfBirth")} error={fieldError(error, "date_of_birth")}>
+          {(a) => <input {...a} type="date" name="date_of_birth" defaultValue={p?.date_of_birth ?? ""} />}
+        </Field>
+        <Field label={t("person.nationality")} hint={t("person.nationalityHint")} error={fieldError(error, "nationality")}>
+          {(a) => (
+            <>
+              <input
+                {...a}
+                name="nationality"
+                required
+                list="nationalities"
+                pattern="[A-Za-z]{2}"
+                maxLength={2}
+                size={4}
+                autoComplete="off"
+                defaultValue={p?.nationality ?? ""}
+              />
+              <datalist id="nationalities">
+                {commonNationalities.map((c) => (
+                  <option key={c} value={c}>
+                    {country(c)}
+                  </option>
+                ))}
+              </datalist>
+            </>
+          )}
+        </Field>
+        <Field label={t("person.passport")} error={fieldError(error, "passport_number")}>
+          {(a) => <input {...a} name="passport_number" maxLength={40} defaultValue={p?.passport_number ?? ""} />}
+        </Field>
+        <Field label={t("person.custody")} error={fieldError(error, "custody_status")}>
+          {(a) => (
+            <select {...a} name="custody_status" defaultValue={p?.custody_status ?? "detained"}>
+              {valuesOf(custodyLabels).map((s) => (
+                <option key={s} value={s}>
+                  {t(custodyLabels[s])}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label={t("person.facility")} error={fieldError(error, "facility")}>
+          {(a) => <input {...a} name="facility" maxLength={200} defaultValue={p?.facility ?? ""} />}
+        </Field>
+        <Field label={t("person.detainedAt")} error={fieldError(error, "detained_at")}>
+          {(a) => <input {...a} type="datetime-local" name="detained_at" defaultValue={localDateTime(p?.detained_at)} />}
+        </Field>
+      </div>
+    </>
+  );
+}
+
+export function NewPerson() {
+  const { caseId = "" } = useParams();
+  const { t } = useI18n();
+  useTitle(t("persons.add"));
+  const navigate = useNavigate();
+  const qc = useQueryClient();
+  const create = useMutation({
+    // One request records the person and links them to the case.
+    mutationFn: (body: NewPersonBody) =>
+      unwrap(api.POST("/api/v1/persons", { body: { ...body, case_id: caseId, role: "detainee" } })),
+    onSuccess: async () => {
+      await qc.invalidateQueries({ queryKey: ["case", caseId] });
+      navigate(`/cases/${caseId}`);
+    },
+  });
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    create.mutate(read(e.currentTarget));
+  };
+  return (
+    <>
+      <h1>{t("persons.add")}</h1>
+      <form className="stack" onSubmit={submit} noValidate>
+        <PersonFields error={create.error} />
+        {create.isError && <ErrorMessage error={create.error} />}
+        <div className="btn-row">
+          <button type="submit" className="btn" disabled={create.isPending}>
+            {t("persons.save")}
+          </button>
+          <Link to={`/cases/${caseId}`}>{t("common.cancel")}</Link>
+        </div>
+      </form>
+    </>
+  );
+}
+
+export function usePerson(id: string) {
+  return useQuery({
+    queryKey: ["person", id],
+    queryFn: () => unwrapWithETag(api.GET("/api/v1/persons/{id}", { params: { path: { id } } })),
+  });
+}
+
+export function EditPerson() {
+  const { personId = "" } = useParams();
+  const { t } = useI18n();
+  useTitle(t("person.edit"));
+  const q = usePerson(personId);
+  const navigate = useNavigate();
+  const qc = useQueryClient();
+  const save = useMutation({
+    mutationFn: ({ body, etag }: { body: PatchBody; etag: string }) =>
+      unwrap(api.PATCH("/api/v1/persons/{id}", { params: { path: { id: personId }, header: { "If-Match": etag } }, body })),
+    onSuccess: async () => {
+      await qc.invalidateQueries({ queryKey: ["person", personId] });
+      navigate(`/persons/${personId}`);
+    },
+  });
+  if (q.isPending) return <p className="spinner">{t("common.loading")}</p>;
+  if (q.isError) return <ErrorMessage error={q.error} />;
+  const { data: p, etag } = q.data;
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    save.mutate({ body: read(e.currentTarget), etag });
+  };
+  const reload = () => {
+    save.reset();
+    void q.refetch();
+  };
+  return (
+    <>
+      <h1>{t("person.edit")}</h1>
+      <form className="stack" onSubmit={submit} noValidate key={etag}>
+        <PersonFields p={p} error={save.error} />
+        {save.isError && <ErrorMessage error={save.error} onReload={reload} />}
+        <div className="btn-row">
+          <button type="submit" className="btn" disabled={save.isPending}>
+            {t("common.save")}
+          </button>
+          <Link to={`/persons/${personId}`}>{t("common.cancel")}</Link>
+        </div>
+      </form>
+    </>
+  );
+}

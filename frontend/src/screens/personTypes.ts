@@ -1,0 +1,77 @@
+// Persons: types and labels derived from the generated schema.
+import type { ResponseOf } from "../api/types";
+import type { MessageKey } from "../i18n/i18n";
+import { useI18n } from "../i18n/i18n";
+
+export type Person = ResponseOf<"/api/v1/persons/{id}", "get">;
+export type CasePerson = ResponseOf<"/api/v1/cases/{id}/persons", "get">["items"][number];
+export type Sex = Person["sex"];
+export type LinkRole = CasePerson["role"];
+export type CustodyStatus = Person["custody_status"];
+export type TraffickingFlag = NonNullable<Person["trafficking_flag"]>;
+export type ConsularNotification = NonNullable<Person["consular_notification"]>;
+
+export const sexLabels = {
+  female: "enum.sex.female",
+  male: "enum.sex.male",
+  other: "enum.sex.other",
+  unknown: "enum.sex.unknown",
+} as const satisfies Record<Sex, MessageKey>;
+
+export const custodyLabels = {
+  at_large: "enum.custody.at_large",
+  detained: "enum.custody.detained",
+  charged: "enum.custody.charged",
+  convicted: "enum.custody.convicted",
+  awaiting_deportation: "enum.custody.awaiting_deportation",
+  deported: "enum.custody.deported",
+  released: "enum.custody.released",
+} as const satisfies Record<CustodyStatus, MessageKey>;
+
+export const traffickingLabels = {
+  none: "enum.trafficking.none",
+  suspected: "enum.trafficking.suspected",
+  identified: "enum.trafficking.identified",
+  cleared: "enum.trafficking.cleared",
+} as const satisfies Record<TraffickingFlag, MessageKey>;
+
+export const notificationLabels = {
+  requested: "enum.notification.requested",
+  declined: "enum.notification.declined",
+  mandatory: "enum.notification.mandatory",
+} as const satisfies Record<ConsularNotification, MessageKey>;
+
+export const linkRoleLabels = {
+  detainee: "enum.linkRole.detainee",
+  suspect: "enum.linkRole.suspect",
+  witness: "enum.linkRole.witness",
+  victim: "enum.linkRole.victim",
+  other: "enum.linkRole.other",
+} as const satisfies Record<LinkRole, MessageKey>;
+
+/** A person's full name, family name first as on the case file. */
+export function fullName(p: { family_name: string; given_names?: string | null }): string {
+  return [p.family_name, p.given_names ?? ""].join(" ").trim();
+}
+
+/** Country names in the user's language, from ISO 3166-1 alpha-2 codes. */
+export function useCountryName(): (code: string | null | undefined) => string {
+  const { locale } = useI18n();
+  let names: Intl.DisplayNames | null = null;
+  try {
+    names = new Intl.DisplayNames([locale === "km" ? "km-KH" : "en-GB"], { type: "region" });
+  } catch {
+    names = null;
+  }
+  return (code) => {
+    if (!code) return "—";
+    try {
+      return names?.of(code) ?? code;
+    } catch {
+      return code;
+    }
+  };
+}
+
+/** A few countries to offer first; any ISO code can be typed. */
+export const commonNationalities = ["CN", "VN", "TH", "LA", "MM", "ID", "MY", "PH", "KR", "US", "AU", "GB", "IN", "BD", "PK", "NG", "KH"];

@@ -1,0 +1,134 @@
+package auth
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/casebridge/casebridge/internal/access"
+	"github.com/casebridge/casebridge/internal/store"
+)
+
+// identity is what a verified token says about its holder.
+type identity struct {
+	Issuer, Subject, Name, Username, Email, Agency string
+	Roles                                          []string
+}
+
+// identityFrom reads the claims the settings name. Roles may be a list of
+// strings or one string of space-separated roles (as a scope is); an agency
+// may be a string or a one-element list (Keycloak user attributes).
+func (s *Service) identityFrom(issuer string, claims map[string]any) identity {
+	id := identity{Issuer: issuer}
+	id.Subject, _ = claims["sub"].(string)
+	id.Username, _ = claims["preferred_username"].(string)
+	id.Email, _ = claims["email"].(string)
+	id.Name, _ = claims["name"].(string)
+	if id.Name == "" {
+		id.Name = id.Username
+	}
+	switch v := claimAt(claims, s.cfg.AgencyClaim).(type) {
+	case string:
+		id.Agency = v
+	case []any:
+		if len(v) == 1 {
+			id.Agency, _ = v[0].(string)
+		}
+	}
+	switch v := claimAt(claims, s.cfg.RolesClaim).(type) {
+	case []any:
+		for _, r := range v {
+			if r, ok := r.(string); ok {
+				id.Roles = append(id.Roles, r)
+			}
+		}
+	case string:
+		id.Roles = strings.Fields(v)
+	}
+	return id
+}
+
+// claimAt follows a dotted path through nested claim objects.
+func claimAt(claims map[string]any, path string) any {
+	var cur any = claims
+	for part := range strings.SplitSeq(path, ".") {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = m[part]
+	}
+	return cur
+}
+
+type agencyRow struct {
+	ID      uuid.UUID
+	Code    string
+	Name    string
+	Kind    string
+	Country sql.NullString
+	Enabled bool
+}
+
+// principalFor turns an identity into a principal: the agency must exist and
+// be enabled, roles the agency's kind does not allow are dropped (and
+// logged), and the user row (issuer, subject) is created or brought up to
+// date. Nothing is written for a refused identity. touch marks a browser
+// sign-in (users.last_sign_in_at).
+func (s *Service) principalFor(ctx context.Context, id identity, touch bool) (access.Principal, error) {
+	var p access.Principal
+	switch {
+	case id.Subject == "":
+		return p, &RefusedError{Reason: "no_subject"}
+	case id.Agency == "":
+		return p, &RefusedError{Reason: "no_agency_claim"}
+	}
+	var a agencyRow
+	err := store.DB(ctx).Raw(`SELECT id, code, name, kind, country, enabled FROM agencies WHERE code = ?`, id.Agency).Scan(&a).Error
+	switch {
+	case err != nil:
+		return p, fmt.Errorf("look up agency %q: %w", id.Agency, err)
+	case a.ID == uuid.Nil:
+		return p, &RefusedError{Reason: "unknown_agency", Agency: id.Agency}
+	case !a.Enabled:
+		return p, &RefusedError{Reason: "agency_disabled", Agency: id.Agency}
+	}
+	kind := access.Kind(a.Kind)
+	roles, dropped := access.FilterRoles(kind, id.Roles)
+	if len(dropped) > 0 {
+		s.log.WarnContext(ctx, "roles dropped: not allowed for the agency's kind",
+			"issuer", id.Issuer, "subject", id.Subject, "agency", a.Code, "kind", a.Kind, "dropped", dropped)
+	}
+	names := make([]string, len(roles))
+	for i, r := range roles {
+		names[i] = string(r)
+	}
+	var uid uuid.UUID
+	err = store.DB(ctx).Raw(`SELECT cb_sign_in_user(?, ?, ?, ?, ?, ?, string_to_array(?, ','), ?)`,
+		id.Issuer, id.Subject, a.ID, truncate(id.Name, 200), truncate(id.Username, 200), truncate(id.Email, 320),
+		strings.Join(names, ","), touch).Row().Scan(&uid)
+	if err != nil {
+		return p, fmt.Errorf("record user %s at %s: %w", id.Subject, id.Issuer, err)
+	}
+	return access.Principal{
+		UserID: uid, Issuer: id.Issuer, Subject: id.Subject, Name: id.Name,
+		AgencyID: a.ID, AgencyCode: a.Code, AgencyName: a.Name, Kind: kind, Country: a.Country.String,
+		Roles: roles,
+	}, nil
+}
+
+// truncate cuts s to at most n bytes on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

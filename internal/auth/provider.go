@@ -1,0 +1,131 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
+)
+
+// remote is what discovery gave: the endpoints and the verifiers, which share
+// one JWKS cache. go-oidc's RemoteKeySet fetches the JWKS on first use and
+// again whenever a token names a key id it does not hold, so a provider's
+// key rotation is picked up without a restart.
+type remote struct {
+	provider   *oidc.Provider
+	oauth      oauth2.Config
+	idTokens   *oidc.IDTokenVerifier
+	bearer     *oidc.IDTokenVerifier
+	endSession string
+}
+
+// providerCache discovers the provider once, retrying (at most every few
+// seconds) until discovery succeeds.
+type providerCache struct {
+	svc        *Service
+	mu         sync.Mutex
+	remote     *remote
+	lastFailed time.Time
+	lastErr    error
+}
+
+const discoveryRetry = 5 * time.Second
+
+func (c *providerCache) get(ctx context.Context) (*remote, error) {
+	s := c.svc
+	if !s.Enabled() {
+		return nil, ErrNotConfigured
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.remote != nil {
+		return c.remote, nil
+	}
+	if time.Since(c.lastFailed) < discoveryRetry {
+		return nil, c.lastErr
+	}
+	r, err := s.discover(ctx)
+	if err != nil {
+		c.lastFailed, c.lastErr = time.Now(), err
+		s.log.Warn("openid provider discovery failed", "issuer", s.cfg.Issuer, "err", err.Error())
+		return nil, err
+	}
+	c.remote = r
+	s.log.Info("openid provider discovered", "issuer", s.cfg.Issuer, "end_session", r.endSession != "")
+	return r, nil
+}
+
+// clientContext makes go-oidc and oauth2 use the configured HTTP client.
+func (s *Service) clientContext(ctx context.Context) context.Context {
+	ctx = oidc.ClientContext(ctx, s.cfg.HTTPClient)
+	return context.WithValue(ctx, oauth2.HTTPClient, s.cfg.HTTPClient)
+}
+
+func (s *Service) discover(ctx context.Context) (*remote, error) {
+	dctx, cancel := context.WithTimeout(s.clientContext(ctx), 15*time.Second)
+	defer cancel()
+	from := s.cfg.Issuer
+	if s.cfg.DiscoveryURL != "" {
+		// go-oidc then skips its issuer check; the one below replaces it.
+		from = s.cfg.DiscoveryURL
+		dctx = oidc.InsecureIssuerURLContext(dctx, s.cfg.Issuer)
+	}
+	p, err := oidc.NewProvider(dctx, from)
+	if err != nil {
+		return nil, fmt.Errorf("%w: discover %s: %w", ErrUnavailable, from, err)
+	}
+	var meta struct {
+		Issuer     string `json:"issuer"`
+		JWKS       string `json:"jwks_uri"`
+		EndSession string `json:"end_session_endpoint"`
+	}
+	if err := p.Claims(&meta); err != nil {
+		return nil, fmt.Errorf("%w: read discovery document: %w", ErrUnavailable, err)
+	}
+	if meta.Issuer != s.cfg.Issuer {
+		return nil, fmt.Errorf("%w: the discovery document at %s names issuer %q, want %q", ErrUnavailable, from, meta.Issuer, s.cfg.Issuer)
+	}
+	if meta.JWKS == "" {
+		return nil, fmt.Errorf("%w: discovery document of %s has no jwks_uri", ErrUnavailable, s.cfg.Issuer)
+	}
+	// The key set outlives this request: its context must not be cancelled.
+	keys := oidc.NewRemoteKeySet(s.clientContext(context.WithoutCancel(ctx)), meta.JWKS)
+	// go-oidc checks exp against Now with no leeway, and nbf with a fixed
+	// five minutes; shifting Now back by the skew gives exp its leeway, and
+	// checkNotBefore applies the configured one to nbf.
+	now := func() time.Time { return time.Now().Add(-s.cfg.ClockSkew) }
+	return &remote{
+		provider: p,
+		oauth: oauth2.Config{
+			ClientID: s.cfg.ClientID, ClientSecret: s.cfg.ClientSecret,
+			RedirectURL: s.cfg.RedirectURL, Endpoint: p.Endpoint(), Scopes: s.cfg.Scopes,
+		},
+		idTokens: oidc.NewVerifier(s.cfg.Issuer, keys, &oidc.Config{
+			ClientID: s.cfg.ClientID, SupportedSigningAlgs: s.cfg.SigningAlgs, Now: now,
+		}),
+		bearer: oidc.NewVerifier(s.cfg.Issuer, keys, &oidc.Config{
+			ClientID: s.cfg.Audience, SupportedSigningAlgs: s.cfg.SigningAlgs, Now: now,
+		}),
+		endSession: meta.EndSession,
+	}, nil
+}
+
+// checkNotBefore refuses a token whose nbf is later than now plus the skew.
+func (s *Service) checkNotBefore(claims map[string]any) error {
+	raw, ok := claims["nbf"]
+	if !ok {
+		return nil
+	}
+	n, ok := raw.(float64)
+	if !ok {
+		return fmt.Errorf("nbf is not a number")
+	}
+	nbf := time.Unix(int64(n), 0)
+	if nbf.After(time.Now().Add(s.cfg.ClockSkew)) {
+		return fmt.Errorf("token not valid before %s", nbf.UTC().Format(time.RFC3339))
+	}
+	return nil
+}

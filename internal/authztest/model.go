@@ -1,0 +1,186 @@
+package authztest
+
+import (
+	"slices"
+
+	"github.com/casebridge/casebridge/internal/access"
+)
+
+// The model: spec/ACCESS.md's tables, written as plainly as they read, and
+// written independently of the SQL in migrations/ that implements them.
+
+// Classification ranks.
+var rank = map[string]int{"public": 0, "restricted": 1, "confidential": 2, "secret": 3}
+
+// RankName is the classification of a rank.
+func RankName(r int) string { return []string{"public", "restricted", "confidential", "secret"}[r] }
+
+// staffCeiling: viewer → confidential, officer/supervisor → secret; -1 for
+// none of those roles.
+func staffCeiling(p *Principal) int {
+	switch {
+	case p.Has(access.RoleOfficer, access.RoleSupervisor):
+		return 3
+	case p.Has(access.RoleViewer):
+		return 2
+	}
+	return -1
+}
+
+// shareCeiling: the ceiling of P's best role for G2 (liaison and
+// coordinator → restricted, clerk → confidential); -1 when P has no role
+// but admin.
+func shareCeiling(p *Principal) int {
+	best := staffCeiling(p)
+	if p.Has(access.RoleClerk) {
+		best = max(best, 2)
+	}
+	if p.Has(access.RoleLiaison, access.RoleCoordinator) {
+		best = max(best, 1)
+	}
+	return best
+}
+
+// Grant is a principal's access to a case: Level "" for none, else
+// "summary" or "full"; Ceiling the best full ceiling (-1 when none).
+type Grant struct {
+	Level   string
+	Ceiling int
+}
+
+// CaseAccess is the union of grants G1–G5 of P on C.
+func (w *World) CaseAccess(p *Principal, c *Case) Grant {
+	type grant struct {
+		full    bool
+		ceiling int
+	}
+	var gs []grant
+	// G1 owner
+	if p.Agency == c.Owner && staffCeiling(p) >= 0 {
+		gs = append(gs, grant{true, staffCeiling(p)})
+	}
+	// G2 share
+	for _, s := range c.Shares {
+		if s.Agency == p.Agency && s.Active() && shareCeiling(p) >= 0 {
+			gs = append(gs, grant{s.Level == "full", min(rank[s.Ceiling], shareCeiling(p))})
+		}
+	}
+	// G3 trafficking duty
+	if p.Agency.Kind == access.KindCounterTrafficking && p.Has(access.RoleViewer, access.RoleOfficer, access.RoleSupervisor) &&
+		slices.ContainsFunc(c.Persons, func(x *Person) bool { return x.Flag == "suspected" || x.Flag == "identified" }) {
+		ceiling := 1
+		if p.Has(access.RoleOfficer, access.RoleSupervisor) {
+			ceiling = 2
+		}
+		gs = append(gs, grant{true, ceiling})
+	}
+	// G4 oversight
+	if p.Agency.Kind == access.KindInteriorMinistry && p.Has(access.RoleCoordinator) {
+		gs = append(gs, grant{true, 1})
+	}
+	// G5 court
+	if p.Agency.Kind == access.KindCourt && p.Has(access.RoleClerk) && c.Court == p.Agency &&
+		(c.Status == "before_court" || c.Status == "adjudicated") {
+		gs = append(gs, grant{true, 2})
+	}
+	if len(gs) == 0 {
+		return Grant{Ceiling: -1}
+	}
+	g := Grant{Level: "summary", Ceiling: -1}
+	for _, x := range gs {
+		if x.full {
+			g.Level = "full"
+			g.Ceiling = max(g.Ceiling, x.ceiling)
+		}
+	}
+	return g
+}
+
+// Sees reports whether P has any grant on C.
+func (w *World) Sees(p *Principal, c *Case) bool { return w.CaseAccess(p, c).Level != "" }
+
+// ConsularMatch: conditions 1–4 of the consular view.
+func (w *World) ConsularMatch(p *Principal, x *Person) bool {
+	custody := []string{"detained", "charged", "convicted", "awaiting_deportation", "deported"}
+	return p.Agency.Kind == access.KindEmbassy && p.Has(access.RoleLiaison) &&
+		x.Nationality == p.Agency.Country &&
+		slices.Contains(custody, x.Custody) &&
+		(x.Notification == "requested" || x.Notification == "mandatory") &&
+		(x.Flag == "none" || x.Consents)
+}
+
+// PersonFull: a grant on a linking case, the creating agency while the
+// person is unlinked (staff roles), or a coordinator.
+func (w *World) PersonFull(p *Principal, x *Person) bool {
+	for _, c := range x.Cases {
+		if w.Sees(p, c) {
+			return true
+		}
+	}
+	if len(x.Cases) == 0 && x.Creator == p.Agency && staffCeiling(p) >= 0 {
+		return true
+	}
+	return p.Agency.Kind == access.KindInteriorMinistry && p.Has(access.RoleCoordinator)
+}
+
+// Projection is "full", "consular" or "" (the person does not exist for P).
+func (w *World) Projection(p *Principal, x *Person) string {
+	switch {
+	case w.PersonFull(p, x):
+		return "full"
+	case w.ConsularMatch(p, x):
+		return "consular"
+	}
+	return ""
+}
+
+func ownerStaff(p *Principal, c *Case, roles ...access.Role) bool {
+	return p.Agency == c.Owner && p.Has(roles...)
+}
+
+// CanEdit: officer, supervisor of the owner agency.
+func (w *World) CanEdit(p *Principal, c *Case) bool {
+	return ownerStaff(p, c, access.RoleOfficer, access.RoleSupervisor)
+}
+
+// CanChangeStatus and CanShare: supervisor of the owner agency.
+func (w *World) CanChangeStatus(p *Principal, c *Case) bool { return ownerStaff(p, c, access.RoleSupervisor) }
+
+// CanShare: supervisor of the owner agency.
+func (w *World) CanShare(p *Principal, c *Case) bool { return ownerStaff(p, c, access.RoleSupervisor) }
+
+// CanEditPerson: an editor of a linking case, or the creating agency's
+// officers while the person is unlinked.
+func (w *World) CanEditPerson(p *Principal, x *Person) bool {
+	if slices.ContainsFunc(x.Cases, func(c *Case) bool { return w.CanEdit(p, c) }) {
+		return true
+	}
+	return len(x.Cases) == 0 && x.Creator == p.Agency && p.Has(access.RoleOfficer, access.RoleSupervisor)
+}
+
+// CanScreen: officer, supervisor of counter-trafficking with a grant on a
+// linked case.
+func (w *World) CanScreen(p *Principal, x *Person) bool {
+	return p.Agency.Kind == access.KindCounterTrafficking && p.Has(access.RoleOfficer, access.RoleSupervisor) &&
+		slices.ContainsFunc(x.Cases, func(c *Case) bool { return w.Sees(p, c) })
+}
+
+// CanFlagSuspected: a screener, or an owner officer of a linking case
+// (who may raise a suspicion and nothing more).
+func (w *World) CanFlagSuspected(p *Principal, x *Person) bool {
+	return w.CanScreen(p, x) || slices.ContainsFunc(x.Cases, func(c *Case) bool { return w.CanEdit(p, c) })
+}
+
+// ShareVisible: the owner agency's staff see the shares of its cases; the
+// receiving agency (any role but admin) sees its own.
+func (w *World) ShareVisible(p *Principal, s *Share) bool {
+	return (s.Case.Owner == p.Agency && staffCeiling(p) >= 0) || (s.Agency == p.Agency && shareCeiling(p) >= 0)
+}
+
+// IsAdmin: manages agencies and users.
+func (w *World) IsAdmin(p *Principal) bool { return p.Has(access.RoleAdmin) }
+
+// IsConsularViewer: an embassy liaison.
+func (w *World) IsConsularViewer(p *Principal) bool {
+	return p.Agency.Kind == access.KindEmbassy && p.Has(access.RoleLiaison)
+}
