@@ -35,6 +35,7 @@ var Principals = []struct {
 	Roles   []access.Role
 }{
 	{"emb-cn-liaison", "emb-cn", []access.Role{access.RoleLiaison}},
+	{"emb-au-liaison", "emb-au", []access.Role{access.RoleLiaison}},
 	{"gdi-officer", "gdi", []access.Role{access.RoleOfficer}},
 	{"court-clerk", "pp-court", []access.Role{access.RoleClerk}},
 	{"ncct-officer", "ncct", []access.Role{access.RoleOfficer}},
@@ -196,6 +197,7 @@ func Queries(c Cursors) []Query {
 		{Name: "case list, ncct officer", Account: "ncct-officer", SQL: fmt.Sprintf(caseList, "")},
 		{Name: "case list, provincial police officer", Account: "psn-police-officer", SQL: fmt.Sprintf(caseList, "")},
 		{Name: "case list, embassy liaison (shares only)", Account: "emb-cn-liaison", SQL: fmt.Sprintf(caseList, "")},
+		{Name: "case list, embassy with few shares", Account: "emb-au-liaison", SQL: fmt.Sprintf(caseList, "")},
 		{Name: "case list, ministry coordinator", Account: "moi-coordinator", SQL: fmt.Sprintf(caseList, "")},
 		{Name: "case's persons (links), gdi officer", Account: "gdi-officer",
 			SQL: `SELECT cp.role, cp.linked_at, p.id FROM case_persons cp JOIN persons p ON p.id = cp.person_id

@@ -18,6 +18,9 @@ export default defineConfig({
     chunkSizeWarningLimit: 450,
   },
   server: {
+    // 127.0.0.1 like the Go server: cookies are per host, not per port, so
+    // the session from signing in there works here too.
+    host: "127.0.0.1",
     proxy: {
       "/api": backend,
       "/auth": backend,

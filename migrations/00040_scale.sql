@@ -31,8 +31,28 @@
 --       persons_read: cb_person_full(id) becomes EXISTS (a link of the
 --         person to a visible case); its other two branches (coordinator;
 --         creating agency while unlinked) are already in the policy.
+--  4. cases_read, grant G2: "id = ANY (array of the shared case ids)" is a
+--     linear search per row, and an agency that receives thousands of
+--     shares (NCCT: ~10,000 at 1M persons) paid ~10,000 comparisons per case
+--     row, in the case list and in every policy that looks at cases (55 ms
+--     a page). "id IN (SELECT unnest(…))" is the same set, which PostgreSQL
+--     looks up in a hash table built once per query (a hashed SubPlan).
+--  5. consular_nationals (00021) is no longer a security_barrier view. A
+--     barrier view is planned as a separate subquery that the caller's
+--     ORDER BY … LIMIT cannot reach, and the planner, which cannot know the
+--     principal's country when it plans, estimated ~4,000 Chinese nationals
+--     instead of ~344,000, then read and sorted all of them for every page
+--     of the embassy list (0.6–1.5 s a page at 1M persons). Flattened, the
+--     list walks persons_consular_idx in order and stops after a page (a few
+--     ms). What the barrier guarded against: a caller's condition with a
+--     function that leaks its arguments (an error or a notice showing a
+--     value) running on rows the view's WHERE would have removed. The
+--     callers are the server's own statements, with fixed SQL and bound
+--     parameters over plain comparisons; the view still runs as its owner
+--     and still has exactly the consular columns and rows. Whoever adds a
+--     filter on this view must keep it free of such functions.
 --
--- Anyone changing a function or policy named here changes it here (or
+-- Anyone changing a function, policy or view named here changes it here (or
 -- later): a change in 00020/00021 would be overridden by this file.
 
 -- +goose Up
@@ -212,7 +232,38 @@ CREATE POLICY persons_read ON persons FOR SELECT TO casebridge_app USING (
                 WHERE cp.person_id = persons.id)
 );
 
+DROP POLICY cases_read ON cases;
+CREATE POLICY cases_read ON cases FOR SELECT TO casebridge_app USING (
+    -- G1 owner
+    (owner_agency_id = (SELECT cb_agency_id()) AND (SELECT cb_staff_ceiling()) IS NOT NULL)
+    -- G2 share: a hash lookup, not a linear search of the array
+    OR id IN (SELECT unnest(cb_shared_case_ids()))
+    -- G3 trafficking duty
+    OR (possible_victim AND (SELECT cb_agency_kind()) = 'counter_trafficking'
+        AND (SELECT cb_staff_ceiling()) IS NOT NULL)
+    -- G4 oversight
+    OR ((SELECT cb_agency_kind()) = 'interior_ministry' AND (SELECT cb_has_role('coordinator')))
+    -- G5 court
+    OR (court_agency_id = (SELECT cb_agency_id()) AND status IN ('before_court', 'adjudicated')
+        AND (SELECT cb_agency_kind()) = 'court' AND (SELECT cb_has_role('clerk')))
+);
+
+ALTER VIEW consular_nationals SET (security_barrier = false);
+
 -- +goose Down
+ALTER VIEW consular_nationals SET (security_barrier = true);
+
+DROP POLICY cases_read ON cases;
+CREATE POLICY cases_read ON cases FOR SELECT TO casebridge_app USING (
+    (owner_agency_id = (SELECT cb_agency_id()) AND (SELECT cb_staff_ceiling()) IS NOT NULL)
+    OR id = ANY ((SELECT cb_shared_case_ids())::uuid[])
+    OR (possible_victim AND (SELECT cb_agency_kind()) = 'counter_trafficking'
+        AND (SELECT cb_staff_ceiling()) IS NOT NULL)
+    OR ((SELECT cb_agency_kind()) = 'interior_ministry' AND (SELECT cb_has_role('coordinator')))
+    OR (court_agency_id = (SELECT cb_agency_id()) AND status IN ('before_court', 'adjudicated')
+        AND (SELECT cb_agency_kind()) = 'court' AND (SELECT cb_has_role('clerk')))
+);
+
 DROP POLICY persons_read ON persons;
 CREATE POLICY persons_read ON persons FOR SELECT TO casebridge_app USING (
     ((SELECT cb_agency_kind()) = 'interior_ministry' AND (SELECT cb_has_role('coordinator')))

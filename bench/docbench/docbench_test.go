@@ -52,20 +52,33 @@ func BenchmarkDocuments(b *testing.B) {
 	file := filepath.Join(dir, "evidence.pdf")
 	want := writeFile(b, file)
 	warm(b, file)
-	shaTime := timeSHA256Sum(b, file, want)
-	nginxTime := timeNginx(b, dir, filepath.Base(file))
+	nginxURL := startNginx(b, dir, filepath.Base(file))
 
 	var rows []string
 	for _, backend := range benchBackends() {
 		b.Run(backend, func(b *testing.B) {
-			r := runServer(b, bin, backend, dir, file, want)
+			// Each anchor runs right before the transfer it is compared
+			// with, so both see the same load on the machine.
+			anchors := anchors{
+				sha256sum: func() time.Duration { return timeSHA256Sum(b, file, want) },
+				nginx: func() time.Duration {
+					start := time.Now()
+					if n := get(b, nginxURL, ""); n != fileSize {
+						b.Fatalf("nginx sent %d bytes", n)
+					}
+					return time.Since(start)
+				},
+			}
+			r := runServer(b, bin, backend, dir, file, want, anchors)
 			b.ReportMetric(mibps(r.upload), "upload-MiB/s")
 			b.ReportMetric(mibps(r.download), "download-MiB/s")
+			b.ReportMetric(r.sha.Seconds()/r.upload.Seconds(), "upload/sha256sum")
+			b.ReportMetric(r.nginx.Seconds()/r.download.Seconds(), "download/nginx")
 			b.ReportMetric(float64(r.uploadGrowth)/(1<<20), "upload-rss-growth-MiB")
 			b.ReportMetric(float64(r.downloadGrowth)/(1<<20), "download-rss-growth-MiB")
-			rows = append(rows, fmt.Sprintf("| %s | %.1f s, %.0f MiB/s | %.2f | %.1f s, %.0f MiB/s | %.2f | %.0f MiB | %.1f MiB | %.1f MiB |",
-				backend, r.upload.Seconds(), mibps(r.upload), shaTime.Seconds()/r.upload.Seconds(),
-				r.download.Seconds(), mibps(r.download), nginxTime.Seconds()/r.download.Seconds(),
+			rows = append(rows, fmt.Sprintf("| %s | %.1f s (%.0f MiB/s) | %.1f s (%.0f MiB/s) | **%.2f** | %.2f s (%.0f MiB/s) | %.2f s (%.0f MiB/s) | **%.2f** | %.0f MiB | %.1f MiB | %.1f MiB |",
+				backend, r.upload.Seconds(), mibps(r.upload), r.sha.Seconds(), mibps(r.sha), r.sha.Seconds()/r.upload.Seconds(),
+				r.download.Seconds(), mibps(r.download), r.nginx.Seconds(), mibps(r.nginx), r.nginx.Seconds()/r.download.Seconds(),
 				float64(r.baseRSS)/(1<<20), float64(r.uploadGrowth)/(1<<20), float64(r.downloadGrowth)/(1<<20)))
 			if r.uploadGrowth >= rssLimit || r.downloadGrowth >= rssLimit {
 				b.Errorf("peak RSS grew by %d MiB (upload) / %d MiB (download); the limit is 64 MiB",
@@ -74,16 +87,29 @@ func BenchmarkDocuments(b *testing.B) {
 		})
 	}
 	var out strings.Builder
-	fmt.Fprintf(&out, "\nOne run, %s, 1 GiB file (random bytes behind a PDF header), loopback HTTP, %d CPUs.\n\n", time.Now().UTC().Format("2006-01-02"), runtimeCPUs())
-	fmt.Fprintf(&out, "Anchors: `sha256sum` of the file %.1f s (%.0f MiB/s); nginx serving the file %.1f s (%.0f MiB/s).\n\n",
-		shaTime.Seconds(), mibps(shaTime), nginxTime.Seconds(), mibps(nginxTime))
-	out.WriteString("| backend | upload | upload ÷ sha256sum | download | download ÷ nginx | server RSS before | peak RSS growth, upload | peak RSS growth, download |\n")
-	out.WriteString("|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&out, "\nOne run, %s, 1 GiB file (random bytes behind a PDF header), loopback HTTP, %d CPUs, load average before the run %s.\n\n",
+		time.Now().UTC().Format("2006-01-02"), runtimeCPUs(), loadAverage())
+	out.WriteString("| backend | upload | sha256sum of the file | upload ÷ sha256sum (throughput) | download | nginx, same file | download ÷ nginx (throughput) | server RSS before | peak RSS growth, upload | peak RSS growth, download |\n")
+	out.WriteString("|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		out.WriteString(r + "\n")
 	}
 	b.Log(out.String())
 	fmt.Println(out.String())
+}
+
+// anchors time the reference programs.
+type anchors struct {
+	sha256sum func() time.Duration
+	nginx     func() time.Duration
+}
+
+func loadAverage() string {
+	data, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	return strings.Join(strings.Fields(string(data))[:3], " ")
 }
 
 func runtimeCPUs() int {
@@ -174,9 +200,10 @@ func timeSHA256Sum(b *testing.B, path, want string) time.Duration {
 	return d
 }
 
-// timeNginx serves dir with nginx on loopback (a temporary configuration,
-// one worker, sendfile on, as packaged) and times one GET of name.
-func timeNginx(b *testing.B, dir, name string) time.Duration {
+// startNginx serves dir with nginx on loopback (a temporary configuration,
+// one worker, sendfile on, as packaged) for the rest of the benchmark and
+// returns the URL of name.
+func startNginx(b *testing.B, dir, name string) string {
 	b.Helper()
 	nginx, err := exec.LookPath("nginx")
 	if err != nil {
@@ -232,19 +259,13 @@ http {
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	defer func() {
+	b.Cleanup(func() {
 		_ = cmd.Process.Signal(syscall.SIGQUIT)
 		_ = cmd.Wait()
-	}()
-	base := fmt.Sprintf("http://127.0.0.1:%d/", port)
-	waitHTTP(b, base+name, &stderr)
-	start := time.Now()
-	n := get(b, base+name, "")
-	d := time.Since(start)
-	if n != fileSize {
-		b.Fatalf("nginx sent %d bytes", n)
-	}
-	return d
+	})
+	url := fmt.Sprintf("http://127.0.0.1:%d/%s", port, name)
+	waitHTTP(b, url, &stderr)
+	return url
 }
 
 func freePort(b *testing.B) int {
@@ -301,6 +322,7 @@ func get(b *testing.B, url, token string) int64 {
 
 type result struct {
 	upload, download             time.Duration
+	sha, nginx                   time.Duration // the anchors, timed just before
 	baseRSS                      int64
 	uploadGrowth, downloadGrowth int64
 }
@@ -308,7 +330,7 @@ type result struct {
 // runServer starts `casebridge serve` on a fresh database and the backend,
 // then uploads and downloads the file, measuring time and the server's
 // peak RSS.
-func runServer(b *testing.B, bin, backend, dir, file, want string) result {
+func runServer(b *testing.B, bin, backend, dir, file, want string, anchors anchors) result {
 	b.Helper()
 	db := testenv.NewDatabase(b)
 	owner := testenv.Open(b, db.OwnerURL)
@@ -382,6 +404,7 @@ func runServer(b *testing.B, bin, backend, dir, file, want string) result {
 	get(b, base+"/api/v1/documents/"+small+"/content", token)
 
 	var r result
+	r.sha = anchors.sha256sum()
 	resetPeak(b, pid)
 	r.baseRSS = status(b, pid, "VmRSS")
 	f, err := os.Open(file)
@@ -394,6 +417,7 @@ func runServer(b *testing.B, bin, backend, dir, file, want string) result {
 	f.Close()
 	r.uploadGrowth = status(b, pid, "VmHWM") - r.baseRSS
 
+	r.nginx = anchors.nginx()
 	resetPeak(b, pid)
 	base2 := status(b, pid, "VmRSS")
 	start = time.Now()

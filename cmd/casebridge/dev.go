@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"path/filepath"
+	"strconv"
 
 	"github.com/casebridge/casebridge/internal/app"
 	"github.com/casebridge/casebridge/internal/audit"
@@ -25,9 +27,16 @@ func dev(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	fs := newFlags("dev", stderr)
 	dataDir := fs.String("data-dir", ".data", "directory for the private cluster and dev keys (reused across runs)")
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on (loopback)")
-	idpListen := fs.String("idp-listen", "127.0.0.1:8081", "address of the development identity provider (loopback; unused when auth.issuer is set)")
+	idpListen := fs.String("idp-listen", "", "address of the development identity provider (loopback; unused when auth.issuer is set); default: --listen's port + 1")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *idpListen == "" {
+		next, err := nextPort(*listen)
+		if err != nil {
+			return &usageError{msg: "--listen: " + err.Error()}
+		}
+		*idpListen = next
 	}
 	cfg, err := config.Load("", environ)
 	if err != nil {
@@ -43,6 +52,10 @@ func dev(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	devAuditKey := cfg.Audit.SigningKey == "" && cfg.Audit.SigningKeyFile == ""
 	if devAuditKey {
 		cfg.Audit.SigningKeyFile = filepath.Join(*dataDir, "audit.key")
+	}
+	// Document bytes live with the rest of the dev data unless configured.
+	if cfg.Blob.Backend == "local" && cfg.Blob.Dir == config.Default().Blob.Dir {
+		cfg.Blob.Dir = filepath.Join(*dataDir, "blobs")
 	}
 	if err := cfg.Validate("serve"); err != nil {
 		return err
@@ -114,4 +127,19 @@ func dev(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stdout, "casebridge dev: serving on %s (Ctrl-C stops the server and the cluster)\n", cfg.Server.PublicURL)
 	return prog.Serve(ctx, ln)
+}
+
+// nextPort returns addr with its port plus one: the dev identity provider's
+// default address, so that several dev instances run side by side and each
+// keeps the same issuer across runs.
+func nextPort(addr string) (string, error) {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("%q is not host:port", addr)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n >= 65535 {
+		return "", fmt.Errorf("%q needs a fixed port below 65535", addr)
+	}
+	return net.JoinHostPort(host, strconv.Itoa(n+1)), nil
 }

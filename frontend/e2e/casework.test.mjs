@@ -22,6 +22,7 @@ import {
   assertNoPageErrors,
   checkA11y,
   checkScreen,
+  guarded,
   launchBrowser,
   newPage,
   outDir,
@@ -62,10 +63,14 @@ function makePdf() {
   return path;
 }
 
+// A facility of the test's own, so list filters find the test's persons among the demo data.
+const facility = `E2E holding facility ${process.pid}`;
+const nationalsUrl = () => `/consular/nationals?facility=${encodeURIComponent(facility)}`;
+
 const sha256 = (buf) => createHash("sha256").update(buf).digest("hex");
 
 describe("case work across agencies", () => {
-  test("immigration officer: open a case, record persons, upload and download a document", async () => {
+  test("immigration officer: open a case, record persons, upload and download a document", guarded("officer", async () => {
     const page = await newPage(browser);
     await signIn(page, server.base, "gdi-officer");
     const nav = page.getByRole("navigation", { name: "Main" });
@@ -101,7 +106,7 @@ describe("case work across agencies", () => {
       await page.getByLabel("Nationality").fill(p.nat);
       await page.getByLabel("Passport number").fill(p.passport);
       await page.getByLabel("Custody status").selectOption("detained");
-      await page.getByLabel("Detention facility").fill("Immigration detention centre, Phnom Penh");
+      await page.getByLabel("Detention facility").fill(facility);
       await page.getByRole("button", { name: "Save person" }).click();
       await page.waitForURL((u) => u.pathname === state.caseUrl);
       await page.getByRole("link", { name: `${p.family} ${p.given}` }).waitFor();
@@ -160,9 +165,9 @@ describe("case work across agencies", () => {
     await setLanguage(page, "en");
     assertNoPageErrors(page);
     await page.context().close();
-  });
+  }));
 
-  test("immigration officer: an edit conflict is explained, with a reload", async () => {
+  test("immigration officer: an edit conflict is explained, with a reload", guarded("conflict", async () => {
     const a = await newPage(browser);
     await signIn(a, server.base, "gdi-officer", `${state.caseUrl}/edit`);
     await a.getByRole("heading", { level: 1, name: /Edit case/ }).waitFor();
@@ -180,12 +185,16 @@ describe("case work across agencies", () => {
     await a.getByRole("button", { name: "Reload" }).click();
     await a.getByLabel("Title").and(a.locator('[value="Raid at the Golden Lotus compound (Sihanoukville)"]')).waitFor();
     await a.context().close();
-  });
+  }));
 
-  test("embassy liaisons see their own nationals only", async () => {
+  test("embassy liaisons see their own nationals only", guarded("embassy", async () => {
     const cn = await newPage(browser);
     await signIn(cn, server.base, "emb-cn-liaison");
     await checkScreen(cn, "embassy-nationals", { heading: "Detained nationals", khmer: "ពលរដ្ឋដែលត្រូវបានឃុំខ្លួន" });
+    // Filter by facility (server-side): the test's two persons are held there.
+    await cn.getByLabel("Detention facility").fill(facility);
+    await cn.getByRole("button", { name: "Apply filters" }).click();
+    await cn.waitForURL(/facility=/);
     await cn.getByRole("link", { name: "Wang Lei" }).waitFor();
     assert.equal(await cn.getByRole("link", { name: "Tran Thi Mai" }).count(), 0, "China sees a Vietnamese national");
     // Filter by custody status (server-side).
@@ -196,6 +205,7 @@ describe("case work across agencies", () => {
     await cn.goBack();
     await cn.getByRole("link", { name: "Wang Lei" }).click();
     await checkScreen(cn, "embassy-national", { heading: "Wang Lei" });
+    state.wangId = new URL(cn.url()).pathname.split("/").pop();
     await setLanguage(cn, "km");
     await cn.getByRole("heading", { level: 2, name: "ឯកសារដែលបានផ្តល់ជូនស្ថានទូតរបស់អ្នក" }).waitFor();
     await screenshot(cn, "embassy-national-km");
@@ -207,18 +217,21 @@ describe("case work across agencies", () => {
     await cn.context().close();
 
     const vn = await newPage(browser);
-    await signIn(vn, server.base, "emb-vn-liaison");
+    await signIn(vn, server.base, "emb-vn-liaison", nationalsUrl());
     await vn.getByRole("link", { name: "Tran Thi Mai" }).waitFor();
     assert.equal(await vn.getByRole("link", { name: "Wang Lei" }).count(), 0, "Viet Nam sees a Chinese national");
-    // Another country's national is not found by id either.
+    // Nor through the API: every national it lists is Vietnamese, and the
+    // Chinese national's page is not found.
     const api = await apiOf(vn, server.base);
-    const list = await (await apiOf(vn, server.base)).get("/api/v1/consular/nationals");
-    assert.ok(list.json.items.every((n) => n.nationality === "VN"));
-    state.vnApi = api;
+    const list = await api.get("/api/v1/consular/nationals?limit=200");
+    assert.equal(list.status, 200);
+    assert.ok(list.json.items.length > 0 && list.json.items.every((n) => n.nationality === "VN"));
+    await vn.goto(server.base + `/consular/nationals/${state.wangId}`);
+    await vn.getByText("Not found, or not shared with your agency").waitFor();
     await vn.context().close();
-  });
+  }));
 
-  test("immigration supervisor: refer to court, share with an embassy, revoke", async () => {
+  test("immigration supervisor: refer to court, share with an embassy, revoke", guarded("supervisor", async () => {
     const sup = await newPage(browser);
     await signIn(sup, server.base, "gdi-supervisor", state.caseUrl);
     await sup.getByRole("heading", { level: 1, name: /Golden Lotus/ }).waitFor();
@@ -235,10 +248,10 @@ describe("case work across agencies", () => {
 
     // Before the share, the US embassy does not see the case.
     const us = await newPage(browser);
-    await signIn(us, server.base, "emb-us-liaison", "/cases");
+    const search = "/cases?q=Golden+Lotus";
+    await signIn(us, server.base, "emb-us-liaison", search);
     await us.getByRole("heading", { level: 1, name: "Cases" }).waitFor();
-    assert.equal(await us.getByRole("link", { name: /Golden Lotus/ }).count(), 0);
-    assert.equal(await us.getByText("Golden Lotus").count(), 0);
+    await us.getByText("No cases match.").waitFor();
 
     const share = sup.getByRole("form", { name: "Share with an agency" });
     await share.getByLabel("Agency").selectOption({ label: "Embassy of the United States of America" });
@@ -246,24 +259,24 @@ describe("case work across agencies", () => {
     await share.getByLabel("Highest classification").selectOption("restricted");
     await share.getByLabel("Purpose").fill("Consular assistance for a dual national");
     await share.getByRole("button", { name: "Share" }).click();
-    await sup.getByRole("cell", { name: "Embassy of the United States of America" }).waitFor();
+    await sup.getByRole("cell", { name: "Embassy of the United States of America", exact: true }).waitFor();
     await screenshot(sup, "case-shared");
 
     await us.reload();
-    await us.getByText("Golden Lotus").first().waitFor();
+    await us.getByRole("cell", { name: /Golden Lotus/ }).waitFor();
     await screenshot(us, "embassy-shared-cases");
 
     await sup.getByRole("button", { name: /Revoke/ }).click();
-    await sup.getByRole("cell", { name: "Revoked" }).waitFor();
+    await sup.getByRole("cell", { name: "Revoked", exact: true }).waitFor();
     await us.reload();
     await us.getByRole("heading", { level: 1, name: "Cases" }).waitFor();
     await us.getByText("No cases match.").waitFor();
     assertNoPageErrors(sup);
     await us.context().close();
     await sup.context().close();
-  });
+  }));
 
-  test("court clerk and ministry coordinator see the case their grants give them", async () => {
+  test("court clerk and ministry coordinator see the case their grants give them", guarded("court", async () => {
     for (const [user, shot] of [
       ["court-clerk", "court-cases"],
       ["moi-coordinator", "ministry-cases"],
@@ -283,9 +296,9 @@ describe("case work across agencies", () => {
       assertNoPageErrors(page);
       await page.context().close();
     }
-  });
+  }));
 
-  test("counter-trafficking: a flagged person appears among possible victims and is screened", async () => {
+  test("counter-trafficking: a flagged person appears among possible victims and is screened", guarded("trafficking", async () => {
     // The owning officer raises a suspicion on the person page.
     const off = await newPage(browser);
     await signIn(off, server.base, "gdi-officer", state.caseUrl);
@@ -300,6 +313,11 @@ describe("case work across agencies", () => {
     const ct = await newPage(browser);
     await signIn(ct, server.base, "ncct-officer");
     await checkScreen(ct, "ct-victims", { heading: "Possible victims", khmer: "ជនរងគ្រោះដែលអាចមាន" });
+    // Search by name among the demo data's possible victims.
+    await ct.getByLabel("Name").fill("Tran Thi Mai");
+    await ct.getByLabel("Nationality").fill("VN");
+    await ct.getByRole("button", { name: "Apply filters" }).click();
+    await ct.waitForURL(/q=Tran/);
     await ct.getByRole("link", { name: "Tran Thi Mai" }).click();
     await checkScreen(ct, "ct-screening", { heading: "Tran Thi Mai" });
     await setLanguage(ct, "km");
@@ -317,13 +335,13 @@ describe("case work across agencies", () => {
 
     // Victim protection: without her consent, her embassy no longer sees her.
     const vn = await newPage(browser);
-    await signIn(vn, server.base, "emb-vn-liaison");
+    await signIn(vn, server.base, "emb-vn-liaison", nationalsUrl());
     await vn.getByRole("heading", { level: 1, name: "Detained nationals" }).waitFor();
     await vn.getByText("No nationals match.").waitFor();
     await vn.context().close();
-  });
+  }));
 
-  test("admin: audit trail, agencies and users; no case screens", async () => {
+  test("admin: audit trail, agencies and users; no case screens", guarded("admin", async () => {
     const page = await newPage(browser);
     await signIn(page, server.base, "admin");
     const nav = page.getByRole("navigation", { name: "Main" });
@@ -346,5 +364,5 @@ describe("case work across agencies", () => {
     await page.getByRole("cell", { name: /Sokha Chan/ }).waitFor();
     assertNoPageErrors(page);
     await page.context().close();
-  });
+  }));
 });

@@ -117,13 +117,33 @@ export async function newPage(browser, { locale = "en-GB" } = {}) {
   const page = await context.newPage();
   const problems = [];
   page.on("console", (msg) => {
-    // 401 from /api/v1/me before sign-in is the expected way in; other
-    // errors (a CSP violation, an exception) are defects.
-    if (msg.type() === "error" && !/status of 401/.test(msg.text())) problems.push(msg.text());
+    // An API answer of 4xx is logged by the browser as a failed resource;
+    // the tests provoke some (validation, 412) and check the message shown.
+    // Other errors (a CSP violation, an exception, a 5xx) are defects.
+    if (msg.type() === "error" && !/responded with a status of 4\d\d/.test(msg.text())) problems.push(msg.text());
   });
   page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
   page.problems = problems;
+  openPages.add(page);
+  page.on("close", () => openPages.delete(page));
   return page;
+}
+
+const openPages = new Set();
+
+/** Wraps a test body: when it fails, every open page is screenshotted as FAIL-name-N.png. */
+export function guarded(name, fn) {
+  return async (t) => {
+    try {
+      await fn(t);
+    } catch (err) {
+      let i = 0;
+      for (const page of openPages) {
+        await screenshot(page, `FAIL-${name}-${i++}`).catch(() => {});
+      }
+      throw err;
+    }
+  };
 }
 
 /** Signs in through the app: redirect to the dev provider's real login page, pick the account. */

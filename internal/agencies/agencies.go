@@ -272,17 +272,17 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, version int, p Patch
 
 // User is a user as an administrator sees it.
 type User struct {
-	ID          uuid.UUID
-	Issuer      string
-	Subject     string
-	Name        string
-	Username    string
-	Email       string
-	Agency      Agency
-	Roles       []string
-	CreatedAt   time.Time
-	LastSignIn  *time.Time
-	UpdatedAt   time.Time
+	ID         uuid.UUID
+	Issuer     string
+	Subject    string
+	Name       string
+	Username   string
+	Email      string
+	Agency     Agency
+	Roles      []string
+	CreatedAt  time.Time
+	LastSignIn *time.Time
+	UpdatedAt  time.Time
 }
 
 // UserFilter selects users.

@@ -14,9 +14,12 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/oauth2/clientcredentials"
+	"gopkg.in/yaml.v3"
 	"gorm.io/gorm"
 
+	"github.com/casebridge/casebridge/api"
 	"github.com/casebridge/casebridge/internal/app"
 	"github.com/casebridge/casebridge/internal/authztest"
 	"github.com/casebridge/casebridge/internal/config"
@@ -36,6 +39,7 @@ type caseAPI struct {
 	base   string
 	tokens map[string]string
 	http   *http.Client
+	schema map[string]*jsonschema.Schema
 }
 
 const (
@@ -78,7 +82,8 @@ func newCaseAPI(t *testing.T, mutate func(*config.Config)) *caseAPI {
 	srv := httptest.NewServer(prog.HTTP.Handler())
 	t.Cleanup(srv.Close)
 
-	a := &caseAPI{t: t, w: w, owner: owner, base: srv.URL, tokens: map[string]string{}, http: srv.Client()}
+	a := &caseAPI{t: t, w: w, owner: owner, base: srv.URL, tokens: map[string]string{}, http: srv.Client(),
+		schema: map[string]*jsonschema.Schema{}}
 	for _, p := range w.Principals {
 		cc := clientcredentials.Config{ClientID: "p-" + p.Name, ClientSecret: "s-" + p.Name,
 			TokenURL: idp.Issuer() + "/oauth2/token"}
@@ -156,7 +161,9 @@ func (a *caseAPI) version(table string, id uuid.UUID) int {
 	return v
 }
 
-func etag(id uuid.UUID, version int) string { return `"` + id.String() + "-" + strconv.Itoa(version) + `"` }
+func etag(id uuid.UUID, version int) string {
+	return `"` + id.String() + "-" + strconv.Itoa(version) + `"`
+}
 
 func keysOf(m map[string]any) []string {
 	out := make([]string, 0, len(m))
@@ -198,4 +205,47 @@ func listIDs(t *testing.T, r response, nested string) ([]string, []map[string]an
 		ids = append(ids, id)
 	}
 	return ids, page.Items
+}
+
+// openAPI is api/openapi.yaml as a JSON Schema resource, so responses can
+// be validated against its component schemas (OpenAPI 3.1 schemas are JSON
+// Schema 2020-12).
+func openAPIResource(t *testing.T) any {
+	t.Helper()
+	var doc any
+	if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
+		t.Fatalf("parse api/openapi.yaml: %v", err)
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// conforms checks body against the component schema name of
+// api/openapi.yaml (formats asserted: uuid, date, date-time).
+func (a *caseAPI) conforms(name string, body []byte) error {
+	sch, ok := a.schema[name]
+	if !ok {
+		c := jsonschema.NewCompiler()
+		c.AssertFormat()
+		if err := c.AddResource("https://casebridge.example/openapi.json", openAPIResource(a.t)); err != nil {
+			a.t.Fatal(err)
+		}
+		var err error
+		if sch, err = c.Compile("https://casebridge.example/openapi.json#/components/schemas/" + name); err != nil {
+			a.t.Fatalf("compile schema %s: %v", name, err)
+		}
+		a.schema[name] = sch
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	return sch.Validate(v)
 }

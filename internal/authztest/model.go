@@ -144,7 +144,9 @@ func (w *World) CanEdit(p *Principal, c *Case) bool {
 }
 
 // CanChangeStatus and CanShare: supervisor of the owner agency.
-func (w *World) CanChangeStatus(p *Principal, c *Case) bool { return ownerStaff(p, c, access.RoleSupervisor) }
+func (w *World) CanChangeStatus(p *Principal, c *Case) bool {
+	return ownerStaff(p, c, access.RoleSupervisor)
+}
 
 // CanShare: supervisor of the owner agency.
 func (w *World) CanShare(p *Principal, c *Case) bool { return ownerStaff(p, c, access.RoleSupervisor) }

@@ -221,10 +221,10 @@ func New() *World {
 	// The consular conditions of ACCESS.md, each failing alone for the
 	// Chinese embassy against the baseline "cn-detained".
 	person("cn-detained", gdi, "CN", "detained", "requested", "none", own)
-	person("vn-detained", gdi, "VN", "detained", "requested", "none", own)           // 1: another nationality
-	person("cn-at-large", gdi, "CN", "at_large", "requested", "none", sharedFull)    // 2: not in custody
-	person("cn-declined", gdi, "CN", "detained", "declined", "none", sharedSummary)  // 3: declined
-	person("cn-victim", gdi, "CN", "detained", "requested", "suspected", victim)     // 4: possible victim, no consent
+	person("vn-detained", gdi, "VN", "detained", "requested", "none", own)          // 1: another nationality
+	person("cn-at-large", gdi, "CN", "at_large", "requested", "none", sharedFull)   // 2: not in custody
+	person("cn-declined", gdi, "CN", "detained", "declined", "none", sharedSummary) // 3: declined
+	person("cn-victim", gdi, "CN", "detained", "requested", "suspected", victim)    // 4: possible victim, no consent
 	consent := person("cn-victim-consents", gdi, "CN", "detained", "requested", "identified", victim)
 	consent.Consents = true
 	clr := person("cn-cleared", gdi, "CN", "detained", "requested", "cleared", cleared)

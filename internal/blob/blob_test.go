@@ -59,7 +59,7 @@ func newLocal(t *testing.T) fixture {
 		file:  l.Path,
 		leftovers: func() []string {
 			entries, err := os.ReadDir(filepath.Join(dir, "tmp"))
-			if err != nil {
+			if err != nil && !os.IsNotExist(err) {
 				t.Fatal(err)
 			}
 			var names []string
@@ -69,6 +69,9 @@ func newLocal(t *testing.T) fixture {
 			return names
 		},
 		crashedUpload: func() {
+			if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o750); err != nil {
+				t.Fatal(err)
+			}
 			p := filepath.Join(dir, "tmp", "put-crashed")
 			if err := os.WriteFile(p, []byte("half an upload"), 0o600); err != nil {
 				t.Fatal(err)
@@ -538,8 +541,11 @@ func TestLocalLazyDirectories(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := l.Ping(t.Context()); err != nil {
+		t.Fatalf("ping a store whose directory is still to be made: %v", err)
+	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Fatalf("NewLocal created %s: %v", dir, err)
+		t.Fatalf("NewLocal or Ping created %s: %v", dir, err)
 	}
 	if got := list(t, l); len(got) != 0 {
 		t.Fatalf("fresh store lists %v", got)
@@ -553,6 +559,15 @@ func TestLocalLazyDirectories(t *testing.T) {
 	}
 	if !bytes.Equal(readAll(t, l, inf.SHA256), []byte("first")) {
 		t.Fatal("read back differs")
+	}
+	// A store under a file, or where the process may not write, fails Ping.
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	under, _ := blob.NewLocal(filepath.Join(file, "blobs"))
+	if err := under.Ping(t.Context()); err == nil {
+		t.Fatal("ping of a store under a regular file succeeded")
 	}
 }
 

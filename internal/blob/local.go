@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // writeBuffer is the write size of Local.Put.
@@ -32,7 +34,7 @@ type Local struct {
 var _ Store = (*Local)(nil)
 
 // NewLocal returns a store rooted at dir. It touches nothing on disk; the
-// directories are made by Ping or the first Put.
+// directories are made by the first Put.
 func NewLocal(dir string) (*Local, error) {
 	if dir == "" {
 		return nil, errors.New("open local blob store: no directory given")
@@ -44,23 +46,31 @@ func NewLocal(dir string) (*Local, error) {
 	return &Local{root: abs}, nil
 }
 
-// Ping creates the store's directories when missing and checks that it can
-// write there.
+// Ping checks that the store's directory, or the nearest existing one above
+// it (the store makes its directories on first use), is a directory the
+// process may write to. It changes nothing on disk.
 func (l *Local) Ping(context.Context) error {
-	for _, d := range []string{l.root, l.objects(), l.tmp()} {
-		if err := os.MkdirAll(d, 0o750); err != nil {
+	dir := l.root
+	for {
+		st, err := os.Stat(dir)
+		if err == nil {
+			if !st.IsDir() {
+				return fmt.Errorf("open local blob store: %s is not a directory", dir)
+			}
+			if err := unix.Access(dir, unix.W_OK|unix.X_OK); err != nil {
+				return fmt.Errorf("open local blob store: cannot write to %s: %w", dir, err)
+			}
+			return nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("open local blob store: %w", err)
 		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return fmt.Errorf("open local blob store: %w", err)
+		}
+		dir = parent
 	}
-	f, err := os.CreateTemp(l.tmp(), "put-ping-*")
-	if err != nil {
-		return fmt.Errorf("open local blob store: %w", err)
-	}
-	_ = f.Close()
-	if err := os.Remove(f.Name()); err != nil {
-		return fmt.Errorf("open local blob store: %w", err)
-	}
-	return nil
 }
 
 // Root is the directory the store lives in.

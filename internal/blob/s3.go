@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 feature/s3/manager's Uploader is deprecated in favour of feature/s3/transfermanager, which is still v0 (its API may change); the Uploader is maintained and does what Put needs (streaming multipart upload of an unseekable reader, abort on error).
+
 package blob
 
 import (

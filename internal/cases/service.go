@@ -153,7 +153,12 @@ type cursorKey struct {
 	ID        uuid.UUID `json:"i"`
 }
 
-// Validate returns every bad field.
+// Validate returns every bad field of the filter.
+func (f Filter) Validate() error {
+	_, err := f.validate()
+	return err
+}
+
 func (f *Filter) validate() (cursorKey, error) {
 	var fs apperr.Fields
 	var key cursorKey

@@ -323,6 +323,13 @@ func spotChecks(t *testing.T, account string, w *World, got seen) {
 		if len(got.cases) != 0 {
 			t.Errorf("emb-au sees %v through a revoked share", got.cases)
 		}
+		if len(got.consular) != 1 {
+			t.Errorf("emb-au sees %d nationals, want the one victim who consents (the others: no consent, declined)", len(got.consular))
+		}
+	case "emb-us-liaison":
+		if len(got.consular) != 4 {
+			t.Errorf("emb-us sees %d nationals, want 4 of 5 (one victim without consent)", len(got.consular))
+		}
 	case "moi-coordinator":
 		if len(got.cases) != len(w.Cases) || len(got.persons) != len(w.Persons) {
 			t.Errorf("coordinator sees %d cases and %d persons, want all", len(got.cases), len(got.persons))

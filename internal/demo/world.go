@@ -511,6 +511,7 @@ func (b *builder) inspections() {
 	type outcome struct {
 		passport, permit, custody, flag string
 		consents                        bool
+		notification                    string // "": the usual mix
 	}
 	var outs []outcome
 	for i := range total {
@@ -577,6 +578,7 @@ func (b *builder) inspections() {
 			foreign = foreign[1:]
 			outs[k].flag = []string{"identified", "suspected", "identified", "suspected"}[j]
 			outs[k].consents = j%2 == 0
+			outs[k].notification = "requested"
 		}
 	}
 
@@ -604,6 +606,9 @@ func (b *builder) inspections() {
 				p.Flag, p.Consents = o.flag, o.consents
 				if o.flag != "none" {
 					p.ScreeningNotes = scamNotes[k%len(scamNotes)]
+				}
+				if o.notification != "" {
+					p.Notification = o.notification
 				}
 				switch o.custody {
 				case "released":

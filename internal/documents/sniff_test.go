@@ -3,14 +3,20 @@ package documents
 import (
 	"archive/zip"
 	"bytes"
+	"errors"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
 	"strings"
 	"testing"
+	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/casebridge/casebridge/internal/apperr"
 )
 
 // Sample files of each kind, built with the standard library so the tests
@@ -207,6 +213,26 @@ func FuzzSniff(f *testing.F) {
 		mt, ok := sniff(data)
 		if ok && mt == "" {
 			t.Fatal("allowed with no type")
+		}
+	})
+}
+
+// A cursor from a client either decodes to what was encoded or is refused
+// as invalid input, never a panic or another error.
+func FuzzDecodeCursor(f *testing.F) {
+	f.Add(encodeCursor(cursor{CreatedAt: time.Date(2026, 1, 2, 3, 4, 5, 6000, time.UTC), ID: uuid.New()}))
+	f.Add("")
+	f.Add("!!!")
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := decodeCursor(s)
+		if err != nil {
+			if !errors.Is(err, apperr.ErrInvalid) {
+				t.Fatalf("%q: %v", s, err)
+			}
+			return
+		}
+		if again, err := decodeCursor(encodeCursor(c)); err != nil || !again.CreatedAt.Equal(c.CreatedAt) || again.ID != c.ID {
+			t.Fatalf("%q: round trip %+v -> %+v (%v)", s, c, again, err)
 		}
 	})
 }

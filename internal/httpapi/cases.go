@@ -280,7 +280,7 @@ func (h caseHandlers) list(c *gin.Context) {
 	for _, k := range q.values("kind") {
 		f.Kinds = append(f.Kinds, cases.Kind(k))
 	}
-	if err := q.fields.Err(); err != nil {
+	if err := q.err(f.Validate()); err != nil {
 		Fail(c, err)
 		return
 	}
@@ -442,11 +442,12 @@ func (h caseHandlers) casePersons(c *gin.Context) {
 		return
 	}
 	q := newListQuery(c)
-	if err := q.fields.Err(); err != nil {
+	f := persons.CaseFilter{Limit: q.Limit, Cursor: q.Cursor}
+	if err := q.err(f.Validate()); err != nil {
 		Fail(c, err)
 		return
 	}
-	pg, err := h.persons.OfCase(c.Request.Context(), id, persons.CaseFilter{Limit: q.Limit, Cursor: q.Cursor})
+	pg, err := h.persons.OfCase(c.Request.Context(), id, f)
 	if err != nil {
 		Fail(c, err)
 		return

@@ -71,7 +71,7 @@ func (h consularHandlers) list(c *gin.Context) {
 	for _, s := range q.values("custody_status") {
 		f.CustodyStatuses = append(f.CustodyStatuses, persons.Custody(s))
 	}
-	if err := q.fields.Err(); err != nil {
+	if err := q.err(f.Validate()); err != nil {
 		Fail(c, err)
 		return
 	}

@@ -175,6 +175,10 @@ func mergeInvalid(decodeErr, validateErr error) error {
 	for _, f := range a.Fields {
 		seen[f.Field] = true
 	}
+	if seen["body"] {
+		// Not an object at all: the fields' own checks say nothing more.
+		return decodeErr
+	}
 	for _, f := range b.Fields {
 		if !seen[f.Field] && !(f.Field == "body" && len(a.Fields) > 0) {
 			fs = append(fs, f)
@@ -322,7 +326,10 @@ func ifMatchVersion(c *gin.Context, id uuid.UUID) (int, error) {
 		return 0, apperr.With(apperr.ErrPreconditionRequired,
 			"Send If-Match with the ETag of your last read of this object.")
 	}
+	// Of several ETags of this object, the newest is the one that can
+	// still match.
 	prefix := id.String() + "-"
+	best := 0
 	for tag := range strings.SplitSeq(h, ",") {
 		tag = strings.TrimSpace(tag)
 		if strings.HasPrefix(tag, "W/") || len(tag) < 2 || tag[0] != '"' || tag[len(tag)-1] != '"' {
@@ -330,10 +337,13 @@ func ifMatchVersion(c *gin.Context, id uuid.UUID) (int, error) {
 		}
 		tag = tag[1 : len(tag)-1]
 		if v, ok := strings.CutPrefix(tag, prefix); ok {
-			if n, err := strconv.Atoi(v); err == nil && n > 0 {
-				return n, nil
+			if n, err := strconv.Atoi(v); err == nil && n > best {
+				best = n
 			}
 		}
+	}
+	if best > 0 {
+		return best, nil
 	}
 	if h == "*" {
 		return 0, apperr.With(apperr.ErrPreconditionRequired,

@@ -229,7 +229,7 @@ func (h personHandlers) list(c *gin.Context) {
 	for _, s := range q.values("trafficking_flag") {
 		f.Flags = append(f.Flags, persons.Flag(s))
 	}
-	if err := q.fields.Err(); err != nil {
+	if err := q.err(f.Validate()); err != nil {
 		Fail(c, err)
 		return
 	}

@@ -74,6 +74,13 @@ type CaseFilter struct {
 	Cursor string
 }
 
+// Validate returns every bad field of the filter.
+func (f CaseFilter) Validate() error {
+	var fs apperr.Fields
+	decodeCursor(&fs, f.Cursor, &f.Limit)
+	return fs.Err()
+}
+
 // OfCase lists the persons linked to case caseID, by name.
 func (s *Service) OfCase(ctx context.Context, caseID uuid.UUID, f CaseFilter) (LinkedPage, error) {
 	var fs apperr.Fields
@@ -218,6 +225,25 @@ type NationalFilter struct {
 	Cursor          string
 }
 
+// Validate returns every bad field of the filter.
+func (f NationalFilter) Validate() error {
+	_, err := f.validate()
+	return err
+}
+
+func (f *NationalFilter) validate() (nameKey, error) {
+	var fs apperr.Fields
+	for _, c := range f.CustodyStatuses {
+		if !slices.Contains(Custodies, c) {
+			fs.Add("custody_status", "must be one of %s", join(Custodies))
+			break
+		}
+	}
+	checkText(&fs, "facility", f.Facility, maxFacility)
+	key := decodeCursor(&fs, f.Cursor, &f.Limit)
+	return key, fs.Err()
+}
+
 // NationalPage is one page of nationals.
 type NationalPage struct {
 	Items      []National
@@ -239,17 +265,9 @@ func requireConsular(ctx context.Context) error {
 
 // Nationals lists the embassy's nationals in the consular view, by name.
 func (s *Service) Nationals(ctx context.Context, f NationalFilter) (NationalPage, error) {
-	var fs apperr.Fields
-	for _, c := range f.CustodyStatuses {
-		if !slices.Contains(Custodies, c) {
-			fs.Add("custody_status", "must be one of %s", join(Custodies))
-			break
-		}
-	}
 	f.Facility = strings.TrimSpace(f.Facility)
-	checkText(&fs, "facility", f.Facility, maxFacility)
-	key := decodeCursor(&fs, f.Cursor, &f.Limit)
-	if err := fs.Err(); err != nil {
+	key, err := f.validate()
+	if err != nil {
 		return NationalPage{}, fmt.Errorf("list nationals: %w", err)
 	}
 	var where []string
@@ -274,7 +292,7 @@ func (s *Service) Nationals(ctx context.Context, f NationalFilter) (NationalPage
 	}
 	q += fmt.Sprintf(" ORDER BY n.family_name, n.given_names, n.id LIMIT %d", f.Limit+1)
 	var pg NationalPage
-	err := store.WithTx(ctx, func(ctx context.Context) error {
+	err = store.WithTx(ctx, func(ctx context.Context) error {
 		if err := requireConsular(ctx); err != nil {
 			return err
 		}

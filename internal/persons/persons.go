@@ -263,7 +263,7 @@ func (f Fields) Validate(creating bool, now time.Time) error {
 	if creating && f.Nationality == nil {
 		fs.Add("nationality", "is required (ISO 3166-1 alpha-2, e.g. CN)")
 	}
-	if f.Nationality != nil && !iso2.MatchString(*f.Nationality) {
+	if f.Nationality != nil && !iso2.MatchString(strings.ToUpper(strings.TrimSpace(*f.Nationality))) {
 		fs.Add("nationality", "must be an ISO 3166-1 alpha-2 country code, e.g. CN")
 	}
 	text := []struct {

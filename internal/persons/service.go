@@ -247,6 +247,37 @@ type nameKey struct {
 	ID     uuid.UUID `json:"i"`
 }
 
+// Validate returns every bad field of the filter.
+func (f Filter) Validate() error {
+	f.Nationality = strings.ToUpper(strings.TrimSpace(f.Nationality))
+	_, err := f.validate()
+	return err
+}
+
+func (f *Filter) validate() (nameKey, error) {
+	var fs apperr.Fields
+	if f.Nationality != "" && !iso2.MatchString(f.Nationality) {
+		fs.Add("nationality", "must be an ISO 3166-1 alpha-2 country code, e.g. CN")
+	}
+	for _, c := range f.CustodyStatuses {
+		if !slices.Contains(Custodies, c) {
+			fs.Add("custody_status", "must be one of %s", join(Custodies))
+			break
+		}
+	}
+	for _, fl := range f.Flags {
+		if !slices.Contains(Flags, fl) {
+			fs.Add("trafficking_flag", "must be one of %s", join(Flags))
+			break
+		}
+	}
+	if len(f.Query) > 200 {
+		fs.Add("q", "must be at most 200 characters")
+	}
+	key := decodeCursor(&fs, f.Cursor, &f.Limit)
+	return key, fs.Err()
+}
+
 // PersonPage is one page of persons.
 type PersonPage struct {
 	Items      []Person
@@ -271,28 +302,9 @@ func decodeCursor(fs *apperr.Fields, cursor string, limit *int) nameKey {
 // List returns the persons the principal sees in full, by name, a page at
 // a time. (An embassy's nationals are listed by Nationals.)
 func (s *Service) List(ctx context.Context, f Filter) (PersonPage, error) {
-	var fs apperr.Fields
 	f.Nationality = strings.ToUpper(strings.TrimSpace(f.Nationality))
-	if f.Nationality != "" && !iso2.MatchString(f.Nationality) {
-		fs.Add("nationality", "must be an ISO 3166-1 alpha-2 country code, e.g. CN")
-	}
-	for _, c := range f.CustodyStatuses {
-		if !slices.Contains(Custodies, c) {
-			fs.Add("custody_status", "must be one of %s", join(Custodies))
-			break
-		}
-	}
-	for _, fl := range f.Flags {
-		if !slices.Contains(Flags, fl) {
-			fs.Add("trafficking_flag", "must be one of %s", join(Flags))
-			break
-		}
-	}
-	if len(f.Query) > 200 {
-		fs.Add("q", "must be at most 200 characters")
-	}
-	key := decodeCursor(&fs, f.Cursor, &f.Limit)
-	if err := fs.Err(); err != nil {
+	key, err := f.validate()
+	if err != nil {
 		return PersonPage{}, fmt.Errorf("list persons: %w", err)
 	}
 	var where []string
@@ -320,7 +332,7 @@ func (s *Service) List(ctx context.Context, f Filter) (PersonPage, error) {
 	}
 	q += fmt.Sprintf(" ORDER BY p.family_name, p.given_names, p.id LIMIT %d", f.Limit+1)
 	var pg PersonPage
-	err := store.WithTx(ctx, func(ctx context.Context) error {
+	err = store.WithTx(ctx, func(ctx context.Context) error {
 		items, err := queryPersons(ctx, q, args...)
 		if err != nil {
 			return err

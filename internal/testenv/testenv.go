@@ -41,6 +41,7 @@ var (
 	once       sync.Once
 	srv        *server
 	srvErr     error
+	cleanupsMu sync.Mutex
 	cleanups   []func()
 	counter    atomic.Int64
 )
@@ -57,15 +58,22 @@ type server struct {
 func Main(m *testing.M) {
 	mainCalled.Store(true)
 	code := m.Run()
-	for i := len(cleanups) - 1; i >= 0; i-- {
-		cleanups[i]()
+	cleanupsMu.Lock()
+	fns := cleanups
+	cleanupsMu.Unlock()
+	for i := len(fns) - 1; i >= 0; i-- {
+		fns[i]()
 	}
 	os.Exit(code)
 }
 
 // OnExit registers fn to run after the package's tests (used by other
 // shared fixtures, such as the S3 server).
-func OnExit(fn func()) { cleanups = append(cleanups, fn) }
+func OnExit(fn func()) {
+	cleanupsMu.Lock()
+	defer cleanupsMu.Unlock()
+	cleanups = append(cleanups, fn)
+}
 
 func get(t testing.TB) *server {
 	t.Helper()

@@ -462,6 +462,407 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List cases
+         * @description The cases the caller has a grant on (spec/ACCESS.md G1–G5), most
+         *     recently updated first, keyset-paginated. Each item is in the
+         *     projection of the caller's grant: CaseFull for a full grant,
+         *     CaseSummary for a summary one. Filters combine with AND; status and
+         *     kind take several values (repeated or comma-separated).
+         */
+        get: operations["listCases"];
+        put?: never;
+        /**
+         * Open a case
+         * @description Officers and supervisors of an immigration-police or
+         *     counter-trafficking agency open cases owned by their agency. The
+         *     server assigns the reference (`<AGENCY CODE>-<YEAR>-<NNNNNN>`, per
+         *     agency and UTC year) and the status (open).
+         */
+        post: operations["createCase"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read a case
+         * @description In the projection of the caller's grant: CaseFull or CaseSummary (the
+         *     summary has none of the full projection's keys). A case the caller
+         *     has no grant on is 404.
+         */
+        get: operations["getCase"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit a case
+         * @description JSON merge patch of the editable fields (officers and supervisors of
+         *     the owner agency; permission case.edit). Status and court referral
+         *     change through POST /cases/{id}/status. If-Match is required.
+         */
+        patch: operations["updateCase"];
+        trace?: never;
+    };
+    "/api/v1/cases/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change a case's status or refer it to court
+         * @description A supervisor of the owner agency (permission case.change_status)
+         *     moves the case along the allowed transitions:
+         *     open → investigation | closed; investigation → before_court | closed;
+         *     before_court → adjudicated | investigation | before_court (referral
+         *     updated); adjudicated → closed; closed → none. Any other move is 409.
+         *     A referral (before_court) names a court agency, a hearing date and the
+         *     legal basis; other statuses take none of them. The change is recorded
+         *     in the case's status history. A referral is refused (409, with the
+         *     reason) while a linked person is a possible or identified trafficking
+         *     victim whose proceedings counter-trafficking has not cleared.
+         */
+        post: operations["changeCaseStatus"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{id}/shares": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List a case's shares
+         * @description All shares of the case for the owner agency's staff; a receiving
+         *     agency sees its own shares. Oldest first, in one page.
+         */
+        get: operations["listShares"];
+        put?: never;
+        /**
+         * Share a case with another agency
+         * @description A supervisor of the owner agency (case.share) opens the case to
+         *     another agency (grant G2) at a level and up to a ceiling, for a
+         *     purpose, until expires_at (at most 365 days from now).
+         */
+        post: operations["createShare"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{id}/shares/{share_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+                share_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Revoke a share
+         * @description The share ends now (revoked_at is set; the row is kept). Revoking a revoked share changes nothing.
+         */
+        delete: operations["revokeShare"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{id}/persons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * List the persons of a case
+         * @description The persons linked to the case, by name (family, given, id), keyset-paginated.
+         */
+        get: operations["listCasePersons"];
+        put?: never;
+        /**
+         * Link a person to a case
+         * @description Officers and supervisors of the owner agency (case.edit) link a
+         *     person they see in full. To record a new person and link it at once,
+         *     POST /persons with case_id.
+         */
+        post: operations["linkPerson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{id}/persons/{person_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+                person_id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Unlink a person from a case */
+        delete: operations["unlinkPerson"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/persons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List persons
+         * @description The persons the caller sees in full (a grant on a linking case, the
+         *     creating agency while unlinked, coordinators), by name, keyset-
+         *     paginated. An embassy's nationals are listed at /consular/nationals.
+         */
+        get: operations["listPersons"];
+        put?: never;
+        /**
+         * Record a person
+         * @description Officers and supervisors of an immigration-police or
+         *     counter-trafficking agency record persons (created by their agency).
+         *     With case_id the person is linked to that case at once (needs
+         *     case.edit on it). A new person is unscreened (trafficking_flag none);
+         *     screening goes through POST /persons/{id}/screening.
+         *     consular_notification is mandatory for nationals of the countries in
+         *     the setting consular.mandatory_countries, whatever is sent.
+         */
+        post: operations["createPerson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/persons/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Person id. */
+                id: components["parameters"]["PersonID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Read a person
+         * @description In the projection the caller has: Person (full) or, for an embassy
+         *     that sees the person only in its consular view, National (the
+         *     consular projection: it has `charges` and no `trafficking_flag`).
+         */
+        get: operations["getPerson"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit a person
+         * @description JSON merge patch (null clears a date). Officers and supervisors of
+         *     the owner agency of a linking case, or of the creating agency while
+         *     the person is unlinked (case.edit). Changing custody_status to
+         *     deported is refused (409) for a possible or identified trafficking
+         *     victim whose proceedings counter-trafficking has not cleared.
+         *     If-Match is required.
+         */
+        patch: operations["updatePerson"];
+        trace?: never;
+    };
+    "/api/v1/persons/{id}/screening": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Person id. */
+                id: components["parameters"]["PersonID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record trafficking screening
+         * @description Officers and supervisors of a counter-trafficking agency with a grant
+         *     on a linked case set any field (person.screen); officers and
+         *     supervisors of the owner agency of a linked case may only raise a
+         *     suspicion (trafficking_flag none → suspected). Anything else is 403.
+         */
+        post: operations["screenPerson"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/consular/nationals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The embassy's nationals
+         * @description Embassy liaison officers only (else 403, consular.read): the persons
+         *     of the embassy's country in custody (detained, charged, convicted,
+         *     awaiting deportation, deported) whose consular notification is
+         *     requested or mandatory, and who, if possibly a trafficking victim,
+         *     consented to their embassy being told. By name, keyset-paginated.
+         */
+        get: operations["listNationals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/consular/nationals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Person id. */
+                id: components["parameters"]["PersonID"];
+            };
+            cookie?: never;
+        };
+        /** One national, consular projection */
+        get: operations["getNational"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agencies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List agencies
+         * @description Every agency, by code (directory data; any signed-in principal, e.g. to pick whom to share with).
+         */
+        get: operations["listAgencies"];
+        put?: never;
+        /**
+         * Register an agency
+         * @description Administrators only (agencies.manage). Code and kind never change afterwards.
+         */
+        post: operations["createAgency"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agencies/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agency id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit an agency
+         * @description Administrators only (agencies.manage). Disabling an agency refuses its sign-ins and ends its sessions. If-Match is required.
+         */
+        patch: operations["updateAgency"];
+        trace?: never;
+    };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List users
+         * @description Administrators only (users.read). Users as recorded at their last sign-in, oldest first, keyset-paginated.
+         */
+        get: operations["listUsers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -656,6 +1057,433 @@ export interface components {
             items: components["schemas"]["Document"][];
             next_cursor?: string;
         };
+        /** @enum {string} */
+        CaseKind: "illegal_entry" | "illegal_work" | "smuggling" | "trafficking" | "document_fraud";
+        /** @enum {string} */
+        CaseStatus: "open" | "investigation" | "before_court" | "adjudicated" | "closed";
+        /** @enum {string} */
+        AccessLevel: "summary" | "full";
+        /** @enum {string} */
+        Classification: "public" | "restricted" | "confidential" | "secret";
+        /** @enum {string} */
+        AgencyKind: "immigration_police" | "counter_trafficking" | "embassy" | "interior_ministry" | "court";
+        AgencyRef: {
+            /** Format: uuid */
+            id: string;
+            code: string;
+            name: string;
+            kind: components["schemas"]["AgencyKind"];
+        };
+        /** @description The caller's access as the database reports it. ceiling is the highest classification of the case's documents the caller may read; null when every grant is summary. */
+        CaseAccess: {
+            level: components["schemas"]["AccessLevel"];
+            ceiling: components["schemas"]["Classification"] | null;
+        };
+        /** @description The summary projection (a summary grant). It has none of CaseFull's other keys. */
+        CaseSummary: {
+            /** Format: uuid */
+            id: string;
+            /** @example GDI-2026-000123 */
+            reference: string;
+            title: string;
+            kind: components["schemas"]["CaseKind"];
+            status: components["schemas"]["CaseStatus"];
+            owner_agency: components["schemas"]["AgencyRef"];
+            court_agency: components["schemas"]["AgencyRef"] | null;
+            /** Format: date */
+            hearing_date: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            access: components["schemas"]["CaseAccess"];
+        };
+        /** @description The raid or inspection the case comes from. */
+        Operation: {
+            name: string | null;
+            place: string | null;
+            /** Format: date */
+            date: string | null;
+        };
+        /** @description The full projection (a full grant). */
+        CaseFull: {
+            /** Format: uuid */
+            id: string;
+            reference: string;
+            title: string;
+            kind: components["schemas"]["CaseKind"];
+            status: components["schemas"]["CaseStatus"];
+            owner_agency: components["schemas"]["AgencyRef"];
+            court_agency: components["schemas"]["AgencyRef"] | null;
+            /** Format: date */
+            hearing_date: string | null;
+            /** Format: date-time */
+            updated_at: string;
+            access: components["schemas"]["CaseAccess"];
+            summary: string;
+            notes: string;
+            operation: components["schemas"]["Operation"];
+            legal_basis: string | null;
+            persons_count: number;
+            /** @description A linked person is flagged suspected or identified. */
+            possible_victim: boolean;
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description CaseFull or CaseSummary, by the caller's grant (access.level). */
+        Case: components["schemas"]["CaseFull"] | components["schemas"]["CaseSummary"];
+        CaseList: {
+            items: components["schemas"]["Case"][];
+            /** @description Pass as cursor for the next page; null on the last page. */
+            next_cursor: string | null;
+        };
+        OperationInput: {
+            name?: string;
+            place?: string;
+            /** Format: date */
+            date?: string;
+        };
+        CaseCreate: {
+            title: string;
+            kind: components["schemas"]["CaseKind"];
+            summary?: string;
+            notes?: string;
+            operation?: components["schemas"]["OperationInput"];
+        };
+        /** @description null clears a field. */
+        OperationPatch: {
+            name?: string | null;
+            place?: string | null;
+            /** Format: date */
+            date?: string | null;
+        };
+        CasePatch: {
+            title?: string;
+            kind?: components["schemas"]["CaseKind"];
+            summary?: string;
+            notes?: string;
+            operation?: components["schemas"]["OperationPatch"];
+        };
+        /** @description court_agency_id, hearing_date and legal_basis are required with status before_court and refused with any other. */
+        StatusChange: {
+            status: components["schemas"]["CaseStatus"];
+            note?: string;
+            /**
+             * Format: uuid
+             * @description An enabled agency of kind court.
+             */
+            court_agency_id?: string;
+            /** Format: date */
+            hearing_date?: string;
+            legal_basis?: string;
+        };
+        Share: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            case_id: string;
+            agency: components["schemas"]["AgencyRef"];
+            level: components["schemas"]["AccessLevel"];
+            ceiling: components["schemas"]["Classification"];
+            purpose: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            revoked_at: string | null;
+            /** @description Neither revoked nor expired. */
+            active: boolean;
+        };
+        ShareList: {
+            items: components["schemas"]["Share"][];
+            next_cursor: null;
+        };
+        ShareCreate: {
+            /**
+             * Format: uuid
+             * @description An enabled agency other than the owner.
+             */
+            agency_id: string;
+            level: components["schemas"]["AccessLevel"];
+            ceiling: components["schemas"]["Classification"];
+            purpose: string;
+            /**
+             * Format: date-time
+             * @description In the future and at most 365 days from now.
+             */
+            expires_at: string;
+        };
+        /** @enum {string} */
+        Sex: "female" | "male" | "other" | "unknown";
+        /** @enum {string} */
+        CustodyStatus: "at_large" | "detained" | "charged" | "convicted" | "awaiting_deportation" | "deported" | "released";
+        /** @enum {string} */
+        TraffickingFlag: "none" | "suspected" | "identified" | "cleared";
+        /** @enum {string} */
+        ConsularNotification: "requested" | "declined" | "mandatory";
+        /** @enum {string} */
+        PassportStatus: "valid" | "expired" | "invalid" | "none" | "unknown";
+        /** @enum {string} */
+        WorkPermitStatus: "valid" | "expired" | "none" | "unknown";
+        /** @enum {string} */
+        PersonRole: "detainee" | "suspect" | "witness" | "victim" | "other";
+        CaseLink: {
+            /** Format: uuid */
+            case_id: string;
+            reference: string;
+            role: components["schemas"]["PersonRole"];
+            /** Format: date-time */
+            linked_at: string;
+        };
+        /** @description The full projection of a person. cases lists the linking cases the caller sees. */
+        Person: {
+            /** Format: uuid */
+            id: string;
+            family_name: string;
+            given_names: string;
+            family_name_native: string;
+            given_names_native: string;
+            sex: components["schemas"]["Sex"];
+            /** Format: date */
+            date_of_birth: string | null;
+            nationality: string;
+            passport_number: string;
+            passport_status: components["schemas"]["PassportStatus"];
+            /** Format: date */
+            passport_expires_on: string | null;
+            work_permit_number: string;
+            work_permit_status: components["schemas"]["WorkPermitStatus"];
+            address: string;
+            custody_status: components["schemas"]["CustodyStatus"];
+            facility: string;
+            /** Format: date-time */
+            detained_at: string | null;
+            /** Format: date-time */
+            deported_at: string | null;
+            deported_via: string;
+            /** Format: date */
+            entry_ban_until: string | null;
+            trafficking_flag: components["schemas"]["TraffickingFlag"];
+            screening_notes: string;
+            victim_consents_to_embassy: boolean;
+            /** @description Counter-trafficking's decision that proceedings against a flagged person may go on. */
+            ct_proceedings_cleared: boolean;
+            asylum_claimed: boolean;
+            consular_notification: components["schemas"]["ConsularNotification"];
+            created_by_agency: {
+                /** Format: uuid */
+                id: string;
+                code: string;
+                name: string;
+            };
+            cases: components["schemas"]["CaseLink"][];
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        PersonList: {
+            items: components["schemas"]["Person"][];
+            next_cursor: string | null;
+        };
+        /** @description The editable data of a person. In a patch, null clears a date; other fields may not be null. */
+        PersonFields: {
+            family_name?: string;
+            given_names?: string;
+            family_name_native?: string;
+            given_names_native?: string;
+            sex?: components["schemas"]["Sex"];
+            /** Format: date */
+            date_of_birth?: string | null;
+            /** @description ISO 3166-1 alpha-2. */
+            nationality?: string;
+            passport_number?: string;
+            passport_status?: components["schemas"]["PassportStatus"];
+            /** Format: date */
+            passport_expires_on?: string | null;
+            work_permit_number?: string;
+            work_permit_status?: components["schemas"]["WorkPermitStatus"];
+            address?: string;
+            custody_status?: components["schemas"]["CustodyStatus"];
+            facility?: string;
+            /** Format: date-time */
+            detained_at?: string | null;
+            /**
+             * Format: date-time
+             * @description Required when custody_status is deported.
+             */
+            deported_at?: string | null;
+            deported_via?: string;
+            /** Format: date */
+            entry_ban_until?: string | null;
+            asylum_claimed?: boolean;
+            /**
+             * @description mandatory is set by the server.
+             * @enum {string}
+             */
+            consular_notification?: "requested" | "declined";
+        };
+        PersonCreate: {
+            family_name: string;
+            given_names?: string;
+            family_name_native?: string;
+            given_names_native?: string;
+            sex?: components["schemas"]["Sex"];
+            /** Format: date */
+            date_of_birth?: string | null;
+            /** @description ISO 3166-1 alpha-2. */
+            nationality: string;
+            passport_number?: string;
+            passport_status?: components["schemas"]["PassportStatus"];
+            /** Format: date */
+            passport_expires_on?: string | null;
+            work_permit_number?: string;
+            work_permit_status?: components["schemas"]["WorkPermitStatus"];
+            address?: string;
+            custody_status?: components["schemas"]["CustodyStatus"];
+            facility?: string;
+            /** Format: date-time */
+            detained_at?: string | null;
+            /**
+             * Format: date-time
+             * @description Required when custody_status is deported.
+             */
+            deported_at?: string | null;
+            deported_via?: string;
+            /** Format: date */
+            entry_ban_until?: string | null;
+            asylum_claimed?: boolean;
+            /**
+             * @description mandatory is set by the server.
+             * @enum {string}
+             */
+            consular_notification?: "requested" | "declined";
+            /**
+             * Format: uuid
+             * @description Link the new person to this case.
+             */
+            case_id?: string;
+            role?: components["schemas"]["PersonRole"];
+        };
+        PersonPatch: components["schemas"]["PersonFields"];
+        Screening: {
+            trafficking_flag?: components["schemas"]["TraffickingFlag"];
+            screening_notes?: string;
+            victim_consents_to_embassy?: boolean;
+            ct_proceedings_cleared?: boolean;
+        };
+        PersonLinkCreate: {
+            /** Format: uuid */
+            person_id: string;
+            role?: components["schemas"]["PersonRole"];
+        };
+        LinkedPerson: {
+            role: components["schemas"]["PersonRole"];
+            /** Format: date-time */
+            linked_at: string;
+            person: components["schemas"]["Person"];
+        };
+        LinkedPersonList: {
+            items: components["schemas"]["LinkedPerson"][];
+            next_cursor: string | null;
+        };
+        /** @description What an embassy learns of one case linking its national. */
+        Charge: {
+            case_kind: components["schemas"]["CaseKind"];
+            legal_basis: string | null;
+            status: components["schemas"]["CaseStatus"];
+            court_name: string | null;
+            /** Format: date */
+            hearing_date: string | null;
+        };
+        /**
+         * @description The consular projection of a person (spec/ACCESS.md) and nothing
+         *     else: never the trafficking flag, screening notes, case references or
+         *     summaries, other persons, work-permit or address data, staff ids, or
+         *     anything that shows a claim of asylum or protection.
+         */
+        National: {
+            /** Format: uuid */
+            id: string;
+            family_name: string;
+            given_names: string;
+            sex: components["schemas"]["Sex"];
+            /** Format: date */
+            date_of_birth: string | null;
+            nationality: string;
+            passport_number: string;
+            custody_status: components["schemas"]["CustodyStatus"];
+            facility: string;
+            /** Format: date-time */
+            detained_at: string | null;
+            charges: components["schemas"]["Charge"][];
+            /** Format: date-time */
+            deported_at: string | null;
+            deported_via: string;
+            /** Format: date */
+            entry_ban_until: string | null;
+        };
+        NationalList: {
+            items: components["schemas"]["National"][];
+            next_cursor: string | null;
+        };
+        /** @description Person (full projection) or National (consular projection; has charges, no trafficking_flag). */
+        PersonView: components["schemas"]["Person"] | components["schemas"]["National"];
+        Agency: {
+            /** Format: uuid */
+            id: string;
+            code: string;
+            name: string;
+            kind: components["schemas"]["AgencyKind"];
+            /** @description Set for embassies. */
+            country: string | null;
+            enabled: boolean;
+            version: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        AgencyList: {
+            items: components["schemas"]["Agency"][];
+            next_cursor: null;
+        };
+        AgencyCreate: {
+            code: string;
+            name: string;
+            kind: components["schemas"]["AgencyKind"];
+            /** @description Required for embassies. */
+            country?: string;
+            /** @default true */
+            enabled: boolean;
+        };
+        AgencyPatch: {
+            name?: string;
+            country?: string | null;
+            enabled?: boolean;
+        };
+        User: {
+            /** Format: uuid */
+            id: string;
+            issuer: string;
+            subject: string;
+            name: string;
+            username: string;
+            email: string;
+            agency: components["schemas"]["AgencyRef"];
+            roles: ("viewer" | "officer" | "supervisor" | "admin" | "liaison" | "coordinator" | "clerk")[];
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: date-time */
+            last_sign_in_at: string | null;
+        };
+        UserList: {
+            items: components["schemas"]["User"][];
+            next_cursor: string | null;
+        };
     };
     responses: {
         /** @description An RFC 9457 problem. */
@@ -668,9 +1496,31 @@ export interface components {
             };
         };
     };
-    parameters: never;
+    parameters: {
+        /**
+         * @description 1–200 visible ASCII characters chosen by the client. The first
+         *     successful response to a request with this key is stored for 24
+         *     hours with the change it made (one transaction); a retry with the
+         *     same key and the same request (method, path, body) gets that
+         *     response again (header Idempotent-Replayed: true) and changes
+         *     nothing. The same key with a different request is 422. Only
+         *     successful responses are stored.
+         */
+        IdempotencyKey: string;
+        /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+        IfMatchRequired: string;
+        /** @description The ETag of the caller's last read; when given, another version is 412. */
+        IfMatchOptional: string;
+        /** @description Case id. */
+        CaseID: string;
+        /** @description Person id. */
+        PersonID: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description Strong ETag of the object's version, "<id>-<version>"; send it back in If-Match. */
+        ETag: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1358,6 +2208,758 @@ export interface operations {
                 };
                 content?: never;
             };
+            422: components["responses"]["Problem"];
+        };
+    };
+    listCases: {
+        parameters: {
+            query?: {
+                status?: components["schemas"]["CaseStatus"][];
+                kind?: components["schemas"]["CaseKind"][];
+                /** @description Code of the owner agency. */
+                owner?: string;
+                /** @description Full text over reference, title, operation and summary (all words must match). */
+                q?: string;
+                /** @description Only cases updated at or after this instant. */
+                updated_since?: string;
+                limit?: number;
+                /** @description next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of cases. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    createCase: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1–200 visible ASCII characters chosen by the client. The first
+                 *     successful response to a request with this key is stored for 24
+                 *     hours with the change it made (one transaction); a retry with the
+                 *     same key and the same request (method, path, body) gets that
+                 *     response again (header Idempotent-Replayed: true) and changes
+                 *     nothing. The same key with a different request is 422. Only
+                 *     successful responses are stored.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    Location?: string;
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseFull"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    getCase: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The case. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Case"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    updateCase: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+                "If-Match": components["parameters"]["IfMatchRequired"];
+            };
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CasePatch"];
+                "application/merge-patch+json": components["schemas"]["CasePatch"];
+            };
+        };
+        responses: {
+            /** @description The case after the change. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseFull"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+        };
+    };
+    changeCaseStatus: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the caller's last read; when given, another version is 412. */
+                "If-Match"?: components["parameters"]["IfMatchOptional"];
+                /**
+                 * @description 1–200 visible ASCII characters chosen by the client. The first
+                 *     successful response to a request with this key is stored for 24
+                 *     hours with the change it made (one transaction); a retry with the
+                 *     same key and the same request (method, path, body) gets that
+                 *     response again (header Idempotent-Replayed: true) and changes
+                 *     nothing. The same key with a different request is 422. Only
+                 *     successful responses are stored.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StatusChange"];
+            };
+        };
+        responses: {
+            /** @description The case after the change. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseFull"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    listShares: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The shares. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ShareList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    createShare: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1–200 visible ASCII characters chosen by the client. The first
+                 *     successful response to a request with this key is stored for 24
+                 *     hours with the change it made (one transaction); a retry with the
+                 *     same key and the same request (method, path, body) gets that
+                 *     response again (header Idempotent-Replayed: true) and changes
+                 *     nothing. The same key with a different request is 422. Only
+                 *     successful responses are stored.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShareCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Share"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    revokeShare: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+                share_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    listCasePersons: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of linked persons. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkedPersonList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    linkPerson: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1–200 visible ASCII characters chosen by the client. The first
+                 *     successful response to a request with this key is stored for 24
+                 *     hours with the change it made (one transaction); a retry with the
+                 *     same key and the same request (method, path, body) gets that
+                 *     response again (header Idempotent-Replayed: true) and changes
+                 *     nothing. The same key with a different request is 422. Only
+                 *     successful responses are stored.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonLinkCreate"];
+            };
+        };
+        responses: {
+            /** @description Linked. */
+            201: {
+                headers: {
+                    /** @description The person. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LinkedPerson"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    unlinkPerson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+                person_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Unlinked. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    listPersons: {
+        parameters: {
+            query?: {
+                nationality?: string;
+                custody_status?: components["schemas"]["CustodyStatus"][];
+                trafficking_flag?: components["schemas"]["TraffickingFlag"][];
+                /** @description Words of the names (Latin or native script), each matched as a prefix. */
+                q?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of persons. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    createPerson: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1–200 visible ASCII characters chosen by the client. The first
+                 *     successful response to a request with this key is stored for 24
+                 *     hours with the change it made (one transaction); a retry with the
+                 *     same key and the same request (method, path, body) gets that
+                 *     response again (header Idempotent-Replayed: true) and changes
+                 *     nothing. The same key with a different request is 422. Only
+                 *     successful responses are stored.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    Location?: string;
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    getPerson: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Person id. */
+                id: components["parameters"]["PersonID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The person. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonView"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    updatePerson: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+                "If-Match": components["parameters"]["IfMatchRequired"];
+            };
+            path: {
+                /** @description Person id. */
+                id: components["parameters"]["PersonID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonPatch"];
+                "application/merge-patch+json": components["schemas"]["PersonPatch"];
+            };
+        };
+        responses: {
+            /** @description The person after the change. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+        };
+    };
+    screenPerson: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag of the caller's last read; when given, another version is 412. */
+                "If-Match"?: components["parameters"]["IfMatchOptional"];
+                /**
+                 * @description 1–200 visible ASCII characters chosen by the client. The first
+                 *     successful response to a request with this key is stored for 24
+                 *     hours with the change it made (one transaction); a retry with the
+                 *     same key and the same request (method, path, body) gets that
+                 *     response again (header Idempotent-Replayed: true) and changes
+                 *     nothing. The same key with a different request is 422. Only
+                 *     successful responses are stored.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Person id. */
+                id: components["parameters"]["PersonID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Screening"];
+            };
+        };
+        responses: {
+            /** @description The person after the change. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Person"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    listNationals: {
+        parameters: {
+            query?: {
+                custody_status?: components["schemas"]["CustodyStatus"][];
+                /** @description Exact facility name. */
+                facility?: string;
+                /** @description Only nationals with a hearing before this date. */
+                hearing_before?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of nationals. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NationalList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    getNational: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Person id. */
+                id: components["parameters"]["PersonID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The national. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["National"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    listAgencies: {
+        parameters: {
+            query?: {
+                kind?: components["schemas"]["AgencyKind"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The agencies, in one page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgencyList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    createAgency: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1–200 visible ASCII characters chosen by the client. The first
+                 *     successful response to a request with this key is stored for 24
+                 *     hours with the change it made (one transaction); a retry with the
+                 *     same key and the same request (method, path, body) gets that
+                 *     response again (header Idempotent-Replayed: true) and changes
+                 *     nothing. The same key with a different request is 422. Only
+                 *     successful responses are stored.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgencyCreate"];
+            };
+        };
+        responses: {
+            /** @description Created. */
+            201: {
+                headers: {
+                    Location?: string;
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agency"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    updateAgency: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+                "If-Match": components["parameters"]["IfMatchRequired"];
+            };
+            path: {
+                /** @description Agency id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgencyPatch"];
+                "application/merge-patch+json": components["schemas"]["AgencyPatch"];
+            };
+        };
+        responses: {
+            /** @description The agency after the change. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Agency"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+        };
+    };
+    listUsers: {
+        parameters: {
+            query?: {
+                /** @description Agency code. */
+                agency?: string;
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of users. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
         };
     };

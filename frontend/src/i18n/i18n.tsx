@@ -45,6 +45,35 @@ function initialLocale(): Locale {
   return navigator.language.toLowerCase().startsWith("km") ? "km" : "en";
 }
 
+/** Whether this browser's Intl has data for the locale (some Chromium builds lack Khmer). */
+export function intlSupports(tag: string): boolean {
+  try {
+    return Intl.DateTimeFormat.supportedLocalesOf([tag]).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Date formatters for a locale: Intl where the browser has the locale's
+ * data; else day, month name from the translations (date.month.N), year,
+ * as CLDR writes Khmer dates ("22 វិច្ឆិកា 2026").
+ */
+function dateFormatters(tag: string, dict: Record<string, string>) {
+  if (intlSupports(tag)) {
+    const dateFmt = new Intl.DateTimeFormat(tag, { dateStyle: "medium", timeZone: "UTC" });
+    const dateTimeFmt = new Intl.DateTimeFormat(tag, { dateStyle: "medium", timeStyle: "short" });
+    return { date: (d: Date) => dateFmt.format(d), dateTime: (d: Date) => dateTimeFmt.format(d) };
+  }
+  const month = (m: number) => dict[`date.month.${m + 1}`] ?? String(m + 1);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return {
+    date: (d: Date) => `${d.getUTCDate()} ${month(d.getUTCMonth())} ${d.getUTCFullYear()}`,
+    dateTime: (d: Date) =>
+      `${d.getDate()} ${month(d.getMonth())} ${d.getFullYear()} ${pad(d.getHours())}:${pad(d.getMinutes())}`,
+  };
+}
+
 const I18nContext = createContext<I18n | null>(null);
 
 export function I18nProvider({ children }: { children: ReactNode }) {
@@ -70,10 +99,9 @@ export function I18nProvider({ children }: { children: ReactNode }) {
   const value = useMemo<I18n | null>(() => {
     if (!messages) return null;
     const tag = intlLocale[locale];
-    const dateFmt = new Intl.DateTimeFormat(tag, { dateStyle: "medium", timeZone: "UTC" });
-    const dateTimeFmt = new Intl.DateTimeFormat(tag, { dateStyle: "medium", timeStyle: "short" });
-    const numberFmt = new Intl.NumberFormat(tag);
     const dict: Record<string, string> = messages;
+    const { date, dateTime } = dateFormatters(tag, dict);
+    const numberFmt = new Intl.NumberFormat(tag);
     return {
       locale,
       setLocale,
@@ -81,12 +109,12 @@ export function I18nProvider({ children }: { children: ReactNode }) {
       date: (v) => {
         if (!v) return "—";
         const d = new Date(v.length === 10 ? `${v}T00:00:00Z` : v);
-        return Number.isNaN(d.getTime()) ? v : dateFmt.format(d);
+        return Number.isNaN(d.getTime()) ? v : date(d);
       },
       dateTime: (v) => {
         if (!v) return "—";
         const d = new Date(v);
-        return Number.isNaN(d.getTime()) ? v : dateTimeFmt.format(d);
+        return Number.isNaN(d.getTime()) ? v : dateTime(d);
       },
       number: (n) => numberFmt.format(n),
       label: (prefix, v) => {

@@ -94,7 +94,16 @@ export function NewCase() {
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const v = read(e.currentTarget);
-    create.mutate(v);
+    // A new case leaves empty operation fields out.
+    const op = v.operation;
+    create.mutate({
+      ...v,
+      operation: {
+        ...(op.name ? { name: op.name } : {}),
+        ...(op.place ? { place: op.place } : {}),
+        ...(op.date ? { date: op.date } : {}),
+      },
+    });
   };
   return (
     <>
@@ -140,7 +149,13 @@ function EditCaseForm({ c, etag, refetch }: { c: Case; etag: string; refetch: ()
   if (!perms.edit) return <p className="alert">{t("shell.notForYou")}</p>;
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
-    save.mutate(read(e.currentTarget));
+    // A merge patch: empty operation fields are cleared with null.
+    const v = read(e.currentTarget);
+    const op = v.operation;
+    save.mutate({
+      ...v,
+      operation: { name: op.name || null, place: op.place || null, date: op.date || null },
+    });
   };
   const reload = () => {
     save.reset();

@@ -1,7 +1,7 @@
 // Record a person in a case (create, then link), or edit one (If-Match).
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { FormEvent } from "react";
-import { Link, useNavigate, useParams } from "react-router";
+import { Link, Navigate, useNavigate, useParams } from "react-router";
 import { api, unwrap, unwrapWithETag } from "../api/client";
 import type { BodyOf } from "../api/types";
 import { useTitle } from "../app/title";
@@ -10,6 +10,7 @@ import { Field } from "../components/Field";
 import { valuesOf } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
 import {
+  asFullPerson,
   commonNationalities,
   custodyLabels,
   sexLabels,
@@ -181,7 +182,9 @@ export function EditPerson() {
   });
   if (q.isPending) return <p className="spinner">{t("common.loading")}</p>;
   if (q.isError) return <ErrorMessage error={q.error} />;
-  const { data: p, etag } = q.data;
+  const p = asFullPerson(q.data.data);
+  const etag = q.data.etag;
+  if (!p) return <Navigate to={`/consular/nationals/${personId}`} replace />;
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     save.mutate({ body: read(e.currentTarget), etag });

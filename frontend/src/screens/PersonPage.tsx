@@ -3,7 +3,7 @@
 // agency's officers) may record.
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
-import { Link, useParams } from "react-router";
+import { Link, Navigate, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
 import type { BodyOf } from "../api/types";
 import { useSession } from "../app/session";
@@ -14,6 +14,7 @@ import { labelOf, valuesOf } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
 import { usePerson } from "./PersonForm";
 import {
+  asFullPerson,
   custodyLabels,
   fullName,
   linkRoleLabels,
@@ -34,7 +35,10 @@ export function PersonPage() {
   useTitle(q.data ? fullName(q.data.data) : t("person.heading"));
   if (q.isPending) return <p className="spinner">{t("common.loading")}</p>;
   if (q.isError) return <ErrorMessage error={q.error} />;
-  return <PersonView p={q.data.data} etag={q.data.etag} reload={() => void q.refetch()} />;
+  const p = asFullPerson(q.data.data);
+  // An embassy sees the person only in the consular projection: its page.
+  if (!p) return <Navigate to={`/consular/nationals/${personId}`} replace />;
+  return <PersonView p={p} etag={q.data.etag} reload={() => void q.refetch()} />;
 }
 
 function PersonView({ p, etag, reload }: { p: Person; etag: string; reload: () => void }) {
@@ -133,7 +137,7 @@ function ScreeningSection({
 }) {
   const { t } = useI18n();
   const qc = useQueryClient();
-  const [flag, setFlag] = useState<TraffickingFlag>(p.trafficking_flag ?? "none");
+  const [flag, setFlag] = useState<TraffickingFlag>(p.trafficking_flag);
   const save = useMutation({
     mutationFn: (body: Screening) =>
       unwrap(
@@ -146,7 +150,7 @@ function ScreeningSection({
   });
   // Owner officers may only raise a suspicion; counter-trafficking decides.
   const choices: TraffickingFlag[] = canScreen ? valuesOf(traffickingLabels) : ["none", "suspected"];
-  const editable = canScreen || (ownerOfficer && (p.trafficking_flag ?? "none") === "none");
+  const editable = canScreen || (ownerOfficer && p.trafficking_flag === "none");
   const submit = (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
@@ -157,7 +161,6 @@ function ScreeningSection({
     }
     save.mutate(body);
   };
-  if (p.trafficking_flag === undefined && !editable) return null;
   const err = save.error;
   return (
     <section aria-labelledby="screening-h">
@@ -165,19 +168,20 @@ function ScreeningSection({
       <dl className="props">
         <dt>{t("person.trafficking")}</dt>
         <dd>{labelOf(t, traffickingLabels, p.trafficking_flag)}</dd>
-        {p.screening_notes !== undefined && p.screening_notes !== "" && (
+        {p.screening_notes !== "" && (
           <>
             <dt>{t("screening.notes")}</dt>
             <dd className="prewrap">{p.screening_notes}</dd>
           </>
         )}
-        {p.victim_consents_to_embassy !== undefined && (
-          <>
-            <dt>{t("screening.consent")}</dt>
-            <dd>{p.victim_consents_to_embassy ? t("common.yes") : t("common.no")}</dd>
-          </>
-        )}
+        <dt>{t("screening.consent")}</dt>
+        <dd>{p.victim_consents_to_embassy ? t("common.yes") : t("common.no")}</dd>
       </dl>
+      {save.isSuccess && (
+        <p className="alert ok" role="status">
+          {t("screening.saved")}
+        </p>
+      )}
       {editable && (
         <form className="stack" onSubmit={submit} aria-labelledby="screening-form-h" key={etag}>
           <h3 id="screening-form-h">{t("screening.record")}</h3>
@@ -195,25 +199,20 @@ function ScreeningSection({
           {canScreen && (
             <>
               <Field label={t("screening.notes")} hint={t("screening.notesHint")} error={fieldError(err, "screening_notes")}>
-                {(a) => <textarea {...a} name="screening_notes" rows={4} defaultValue={p.screening_notes ?? ""} />}
+                {(a) => <textarea {...a} name="screening_notes" rows={4} defaultValue={p.screening_notes} />}
               </Field>
               <div className="checkbox">
                 <input
                   type="checkbox"
                   id="victim_consents_to_embassy"
                   name="victim_consents_to_embassy"
-                  defaultChecked={p.victim_consents_to_embassy ?? false}
+                  defaultChecked={p.victim_consents_to_embassy}
                 />
                 <label htmlFor="victim_consents_to_embassy">{t("screening.consentLabel")}</label>
               </div>
             </>
           )}
           {save.isError && <ErrorMessage error={save.error} onReload={reload} />}
-          {save.isSuccess && (
-            <p className="alert ok" role="status">
-              {t("screening.saved")}
-            </p>
-          )}
           <div className="btn-row">
             <button type="submit" className="btn" disabled={save.isPending}>
               {t("screening.submit")}

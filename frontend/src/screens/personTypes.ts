@@ -1,15 +1,23 @@
 // Persons: types and labels derived from the generated schema.
+import type { components } from "../api/schema";
 import type { ResponseOf } from "../api/types";
 import type { MessageKey } from "../i18n/i18n";
-import { useI18n } from "../i18n/i18n";
+import { intlSupports, useI18n } from "../i18n/i18n";
 
-export type Person = ResponseOf<"/api/v1/persons/{id}", "get">;
+/** GET /persons/{id} answers the full Person or, to an embassy, the consular projection. */
+export type PersonView = ResponseOf<"/api/v1/persons/{id}", "get">;
+export type Person = components["schemas"]["Person"];
 export type CasePerson = ResponseOf<"/api/v1/cases/{id}/persons", "get">["items"][number];
 export type Sex = Person["sex"];
 export type LinkRole = CasePerson["role"];
 export type CustodyStatus = Person["custody_status"];
-export type TraffickingFlag = NonNullable<Person["trafficking_flag"]>;
-export type ConsularNotification = NonNullable<Person["consular_notification"]>;
+export type TraffickingFlag = Person["trafficking_flag"];
+export type ConsularNotification = Person["consular_notification"];
+
+/** The full projection, or null for the consular one. */
+export function asFullPerson(p: PersonView): Person | null {
+  return "trafficking_flag" in p ? p : null;
+}
 
 export const sexLabels = {
   female: "enum.sex.female",
@@ -54,17 +62,24 @@ export function fullName(p: { family_name: string; given_names?: string | null }
   return [p.family_name, p.given_names ?? ""].join(" ").trim();
 }
 
-/** Country names in the user's language, from ISO 3166-1 alpha-2 codes. */
+/**
+ * Country names in the user's language, from ISO 3166-1 alpha-2 codes: the
+ * browser's Intl where it has the locale's data, else the translations
+ * (country.XX) for the countries the portal sees most, else the code.
+ */
 export function useCountryName(): (code: string | null | undefined) => string {
-  const { locale } = useI18n();
+  const { locale, label } = useI18n();
+  const tag = locale === "km" ? "km-KH" : "en-GB";
   let names: Intl.DisplayNames | null = null;
   try {
-    names = new Intl.DisplayNames([locale === "km" ? "km-KH" : "en-GB"], { type: "region" });
+    names = intlSupports(tag) ? new Intl.DisplayNames([tag], { type: "region" }) : null;
   } catch {
     names = null;
   }
   return (code) => {
     if (!code) return "—";
+    const translated = label("country", code);
+    if (translated !== code) return translated;
     try {
       return names?.of(code) ?? code;
     } catch {
