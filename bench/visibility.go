@@ -350,21 +350,26 @@ func Measure(ctx context.Context, db *gorm.DB, p access.Principal, q Query, n in
 		})
 		return count, err
 	}
-	for range max(5, n/10) {
+	for range min(max(5, n/10), 20) {
 		if _, err := run(); err != nil {
 			return lat, fmt.Errorf("measure %q: %w", q.Name, err)
 		}
 	}
-	times := make([]time.Duration, n)
-	for i := range n {
+	// Slow statements stop early (after 20 runs and 30 s) so one bad list
+	// does not hold up the report; N says how many ran.
+	times := make([]time.Duration, 0, n)
+	start := time.Now()
+	for i := 0; i < n && (i < 20 || time.Since(start) < 30*time.Second); i++ {
 		t := time.Now()
 		rows, err := run()
 		if err != nil {
 			return lat, fmt.Errorf("measure %q: %w", q.Name, err)
 		}
-		times[i] = time.Since(t)
+		times = append(times, time.Since(t))
 		lat.Rows = rows
 	}
+	n = len(times)
+	lat.N = n
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	lat.P50 = times[n/2]
 	lat.P99 = times[min(n-1, n*99/100)]

@@ -245,6 +245,12 @@ describe("case work across agencies", () => {
     await status.getByLabel("Legal basis").fill("Immigration Law, Art. 29");
     await status.getByRole("button", { name: "Change status" }).click();
     await sup.getByText("Phnom Penh Municipal Court").first().waitFor();
+    // Both changes are in the status history, oldest first.
+    const history = sup.getByRole("heading", { name: "Status history" }).locator("xpath=following-sibling::ol[1]");
+    await history.getByRole("listitem").nth(1).waitFor();
+    const entries = await history.getByRole("listitem").allInnerTexts();
+    assert.match(entries[0], /Under investigation/);
+    assert.match(entries[entries.length - 1], /Before the court/);
 
     // Before the share, the US embassy does not see the case.
     const us = await newPage(browser);
@@ -352,12 +358,31 @@ describe("case work across agencies", () => {
     await page.getByLabel("Case id").fill(state.caseId);
     await page.getByRole("button", { name: "Apply filters" }).click();
     await page.waitForURL(/case=/);
-    await page.getByRole("cell", { name: "case.create" }).waitFor();
-    await page.getByRole("cell", { name: "document.content.read" }).first().waitFor();
+    await page.getByRole("cell", { name: "case.read" }).first().waitFor();
+    // The case's trail holds its creation and the document download; the
+    // action filter finds each however many reads came after.
+    for (const action of ["case.create", "document.content.read"]) {
+      await page.getByLabel("Action", { exact: true }).fill(action);
+      await page.getByRole("button", { name: "Apply filters" }).click();
+      await page.waitForURL(new RegExp("action=" + action.replaceAll(".", "\\.")));
+      await page.getByRole("cell", { name: action }).first().waitFor();
+    }
 
     await nav.getByRole("link", { name: "Agencies" }).click();
     await checkScreen(page, "admin-agencies", { heading: "Agencies", khmer: "ស្ថាប័ន" });
-    await page.getByRole("cell", { name: "Embassy of Australia" }).waitFor();
+    await page.getByRole("cell", { name: "Embassy of Australia", exact: true }).waitFor();
+    // Register an agency, then disable it (a PATCH with If-Match).
+    const form = page.getByRole("form", { name: "Register an agency" });
+    await form.getByLabel("Code").fill("emb-th");
+    await form.getByLabel("Name").fill("Royal Thai Embassy");
+    await form.getByLabel("Kind").selectOption("embassy");
+    await form.getByLabel("Country represented").fill("TH");
+    await form.getByRole("button", { name: "Register" }).click();
+    await page.getByText("Royal Thai Embassy is registered.").waitFor();
+    const thai = page.getByRole("row", { name: /Royal Thai Embassy/ });
+    await thai.getByRole("button", { name: /Disable/ }).click();
+    await thai.getByRole("button", { name: /Enable/ }).waitFor();
+    assert.match(await thai.textContent(), /No/);
 
     await nav.getByRole("link", { name: "Users" }).click();
     await checkScreen(page, "admin-users", { heading: "Users", khmer: "អ្នកប្រើប្រាស់" });

@@ -56,6 +56,27 @@ describe("everyone", () => {
     await page.context().close();
   });
 
+  test("keyboard: skip link, navigation and focus", async () => {
+    const page = await newPage(browser);
+    await signIn(page, server.base, "gdi-officer", "/cases");
+    await page.getByRole("heading", { level: 1, name: "Cases" }).waitFor();
+    await page.keyboard.press("Tab");
+    const focused = () => page.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
+    assert.equal(await focused(), "Skip to content");
+    // The focus ring is visible (an outline, not "none").
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+    assert.notEqual(outline, "none");
+    // Tab on to "New case" in the navigation and follow it with Enter.
+    for (let i = 0; i < 10 && (await focused()) !== "New case"; i++) await page.keyboard.press("Tab");
+    assert.equal(await focused(), "New case");
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { level: 1, name: "Open a case file" }).waitFor();
+    // Focus moved to the new page's content, so the next Tab lands in the form.
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("name")), "title");
+    await page.context().close();
+  });
+
   test("a deep link survives sign-in", async () => {
     const page = await newPage(browser);
     await signIn(page, server.base, "gdi-viewer", "/cases?status=open");

@@ -326,6 +326,19 @@ func TestCaseLifecycle(t *testing.T) {
 		t.Errorf("after referral: %v", obj)
 	}
 	r = mustStatus(a.request("court-pp-clerk", "GET", path, ""), 200, "the court after referral")
+	// The status history shows the referral to whoever sees the case, and
+	// the case's absence to whoever does not.
+	hr := mustStatus(a.request("court-pp-clerk", "GET", path+"/history", ""), 200, "history for the court")
+	var hist struct {
+		Items []map[string]any `json:"items"`
+	}
+	if err := json.Unmarshal(hr.body, &hist); err != nil || len(hist.Items) == 0 {
+		t.Fatalf("history: %v %s", err, hr.body)
+	}
+	if last := hist.Items[len(hist.Items)-1]; last["to_status"] != "before_court" || last["note"] != "referred" {
+		t.Errorf("last history entry %v, want the referral", last)
+	}
+	mustStatus(a.request("emb-cn-liaison", "GET", path+"/history", ""), 404, "history for an embassy without a grant")
 	if acc := r.object(t)["access"].(map[string]any); acc["level"] != "full" || acc["ceiling"] != "confidential" {
 		t.Errorf("the court's access: %v", acc)
 	}

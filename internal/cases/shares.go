@@ -220,3 +220,33 @@ func (s *Service) RevokeShare(ctx context.Context, caseID, shareID uuid.UUID) er
 	}
 	return nil
 }
+
+// StatusEntry is one change of a case's status.
+type StatusEntry struct {
+	FromStatus *string   `gorm:"column:from_status"`
+	ToStatus   string    `gorm:"column:to_status"`
+	Note       string    `gorm:"column:note"`
+	ChangedAt  time.Time `gorm:"column:changed_at"`
+}
+
+// History lists the status changes of case id, oldest first, to whoever
+// sees the case (RLS on case_status_history follows the case).
+func (s *Service) History(ctx context.Context, caseID uuid.UUID) ([]StatusEntry, error) {
+	var out []StatusEntry
+	err := store.WithTx(ctx, func(ctx context.Context) error {
+		if _, err := getCase(ctx, caseID); err != nil {
+			return err
+		}
+		if err := store.DB(ctx).Raw(`SELECT from_status, to_status, note, changed_at
+			FROM case_status_history WHERE case_id = ? ORDER BY id`, caseID).Scan(&out).Error; err != nil {
+			return fmt.Errorf("query status history: %w", err)
+		}
+		return audit.Record(ctx, audit.Event{Action: "case.history.read", ObjectType: "case",
+			ObjectID: caseID.String(), CaseID: caseID})
+	})
+	if err != nil {
+		s.refused(ctx, err, "case.history.read", caseID)
+		return nil, fmt.Errorf("status history of case %s: %w", caseID, err)
+	}
+	return out, nil
+}

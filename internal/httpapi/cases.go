@@ -26,6 +26,7 @@ func (s *Server) caseRoutes(api *gin.RouterGroup) {
 	api.GET("/cases/:id", h.get)
 	api.PATCH("/cases/:id", h.update)
 	api.POST("/cases/:id/status", h.changeStatus)
+	api.GET("/cases/:id/history", h.history)
 	api.GET("/cases/:id/shares", h.shares)
 	api.POST("/cases/:id/shares", h.createShare)
 	api.DELETE("/cases/:id/shares/:share_id", h.revokeShare)
@@ -395,6 +396,30 @@ func (h caseHandlers) shares(c *gin.Context) {
 	items := make([]shareResponse, len(list))
 	for i, s := range list {
 		items[i] = toShareResponse(s)
+	}
+	c.JSON(http.StatusOK, newPage(items, ""))
+}
+
+type statusEntryResponse struct {
+	FromStatus *string   `json:"from_status"`
+	ToStatus   string    `json:"to_status"`
+	Note       string    `json:"note"`
+	ChangedAt  time.Time `json:"changed_at"`
+}
+
+func (h caseHandlers) history(c *gin.Context) {
+	id, ok := paramUUID(c, "id")
+	if !ok {
+		return
+	}
+	list, err := h.cases.History(c.Request.Context(), id)
+	if err != nil {
+		Fail(c, err)
+		return
+	}
+	items := make([]statusEntryResponse, len(list))
+	for i, e := range list {
+		items[i] = statusEntryResponse{FromStatus: e.FromStatus, ToStatus: e.ToStatus, Note: e.Note, ChangedAt: e.ChangedAt.UTC()}
 	}
 	c.JSON(http.StatusOK, newPage(items, ""))
 }

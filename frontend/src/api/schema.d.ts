@@ -556,6 +556,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{id}/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A case's status history
+         * @description Every status change of the case, oldest first, in one page, to anyone
+         *     who sees the case.
+         */
+        get: operations["caseHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{id}/shares": {
         parameters: {
             query?: never;
@@ -1193,6 +1217,16 @@ export interface components {
             revoked_at: string | null;
             /** @description Neither revoked nor expired. */
             active: boolean;
+        };
+        StatusHistory: {
+            items: {
+                from_status: components["schemas"]["CaseStatus"] | null;
+                to_status: components["schemas"]["CaseStatus"];
+                note: string;
+                /** Format: date-time */
+                changed_at: string;
+            }[];
+            next_cursor: null;
         };
         ShareList: {
             items: components["schemas"]["Share"][];
@@ -2398,6 +2432,31 @@ export interface operations {
             409: components["responses"]["Problem"];
             412: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+        };
+    };
+    caseHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The status changes. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatusHistory"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
         };
     };
     listShares: {

@@ -1,5 +1,5 @@
 // The persons linked to a case.
-import { useQuery, type UseQueryResult } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
 import { Link } from "react-router";
 import { api, unwrap } from "../api/client";
 import { ErrorMessage } from "../components/ErrorMessage";
@@ -41,6 +41,12 @@ export function CasePersons({
 }) {
   const { t } = useI18n();
   const country = useCountryName();
+  const qc = useQueryClient();
+  const unlink = useMutation({
+    mutationFn: (personId: string) =>
+      unwrap(api.DELETE("/api/v1/cases/{id}/persons/{person_id}", { params: { path: { id: caseId, person_id: personId } } })),
+    onSuccess: () => qc.invalidateQueries({ queryKey: ["case", caseId] }),
+  });
   return (
     <>
       {q.isPending && <p className="spinner">{t("common.loading")}</p>}
@@ -59,6 +65,11 @@ export function CasePersons({
                   <th scope="col">{t("person.nationality")}</th>
                   <th scope="col">{t("person.custody")}</th>
                   <th scope="col">{t("person.trafficking")}</th>
+                  {canEdit && (
+                    <th scope="col">
+                      <span className="visually-hidden">{t("persons.unlink")}</span>
+                    </th>
+                  )}
                 </tr>
               </thead>
               <tbody>
@@ -77,12 +88,26 @@ export function CasePersons({
                         labelOf(t, traffickingLabels, p.trafficking_flag)
                       )}
                     </td>
+                    {canEdit && (
+                      <td>
+                        <button
+                          type="button"
+                          className="btn secondary"
+                          disabled={unlink.isPending}
+                          onClick={() => unlink.mutate(p.id)}
+                        >
+                          {t("persons.unlink")}
+                          <span className="visually-hidden">: {fullName(p)}</span>
+                        </button>
+                      </td>
+                    )}
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
         ))}
+      {unlink.isError && <ErrorMessage error={unlink.error} />}
       {canEdit && (
         <p>
           <Link className="btn secondary" to={`/cases/${caseId}/persons/new`}>

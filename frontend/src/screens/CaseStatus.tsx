@@ -1,6 +1,6 @@
 // A case's status and (for supervisors of the owner agency) the change of
 // status, including the referral to a court.
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { api, unwrap } from "../api/client";
 import type { BodyOf } from "../api/types";
@@ -56,6 +56,7 @@ export function CaseStatusSection({ c, etag, canChange }: { c: Case; etag: strin
       <p>
         {t("status.current")} <strong>{labelOf(t, caseStatusLabels, c.status)}</strong>
       </p>
+      <StatusHistory caseId={c.id} />
       {canChange && next.length > 0 && (
         <form className="stack" onSubmit={submit} aria-labelledby="status-form-h">
           <h3 id="status-form-h">{t("status.change")}</h3>
@@ -116,5 +117,35 @@ export function CaseStatusSection({ c, etag, canChange }: { c: Case; etag: strin
         </form>
       )}
     </section>
+  );
+}
+
+// The case's past status changes, oldest first. Its query key sits under
+// ["case", id], so a status change refreshes it too.
+function StatusHistory({ caseId }: { caseId: string }) {
+  const { t, dateTime } = useI18n();
+  const history = useQuery({
+    queryKey: ["case", caseId, "history"],
+    queryFn: () => unwrap(api.GET("/api/v1/cases/{id}/history", { params: { path: { id: caseId } } })),
+  });
+  const items = history.data?.items ?? [];
+  return (
+    <div>
+      <h3>{t("status.history")}</h3>
+      {history.isError && <ErrorMessage error={history.error} />}
+      {history.isSuccess && items.length === 0 && <p>{t("status.historyEmpty")}</p>}
+      {items.length > 0 && (
+        <ol className="history">
+          {items.map((h, i) => (
+            <li key={i}>
+              <time dateTime={h.changed_at}>{dateTime(h.changed_at)}</time>{" "}
+              {h.from_status ? labelOf(t, caseStatusLabels, h.from_status) : "—"} →{" "}
+              <strong>{labelOf(t, caseStatusLabels, h.to_status)}</strong>
+              {h.note && <> — {h.note}</>}
+            </li>
+          ))}
+        </ol>
+      )}
+    </div>
   );
 }
