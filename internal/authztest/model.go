@@ -110,8 +110,14 @@ func (w *World) ConsularMatch(p *Principal, x *Person) bool {
 }
 
 // PersonFull: a grant on a linking case, the creating agency while the
-// person is unlinked (staff roles), or a coordinator.
+// person is unlinked (staff roles), or a coordinator; never the person's own
+// state.
 func (w *World) PersonFull(p *Principal, x *Person) bool {
+	// A person's own state sees them only in the consular projection,
+	// whatever shares it holds (docs/access-decisions.md).
+	if p.Agency.Kind == access.KindEmbassy && x.Nationality == p.Agency.Country {
+		return false
+	}
 	for _, c := range x.Cases {
 		if w.Sees(p, c) {
 			return true

@@ -235,6 +235,10 @@ func New() *World {
 	person("cn-charged", gdi, "CN", "charged", "requested", "none", courtBefore)
 	person("cn-convicted", gdi, "CN", "convicted", "requested", "none", courtAfter, sharedRevoked)
 	person("vn-ppm", ppm, "VN", "awaiting_deportation", "requested", "none", ppmOwn)
+	// The Vietnamese embassy holds a full share of "shared-full": its own
+	// national there, an asylum claimant, is still consular-only to it.
+	vnClaimant := person("vn-shared-claimant", gdi, "VN", "detained", "requested", "none", sharedFull)
+	vnClaimant.Asylum = true
 	person("cn-ncct", ncct, "CN", "detained", "requested", "identified", ncctOwn)
 	person("cn-unlinked", gdi, "CN", "detained", "requested", "none")
 	person("scratch-gdi", gdi, "TH", "at_large", "requested", "none")
