@@ -507,14 +507,14 @@ func TestListsPaginateAndFilter(t *testing.T) {
 		{"ppm-officer", "/api/v1/cases?owner=gdi", []string{"shared-full", "shared-summary"}},
 		{"moi-coordinator", "/api/v1/persons?q=victim", []string{"cn-victim", "cn-victim-consents"}},
 		{"moi-coordinator", "/api/v1/persons?q=FAMILY+vn-pp", []string{"vn-ppm"}},
-		{"moi-coordinator", "/api/v1/persons?nationality=vn", []string{"vn-detained", "vn-ppm"}},
+		{"moi-coordinator", "/api/v1/persons?nationality=vn", []string{"vn-detained", "vn-ppm", "vn-shared-claimant"}},
 		{"moi-coordinator", "/api/v1/persons?trafficking_flag=identified", []string{"cn-victim-consents", "cn-ncct"}},
 		{"moi-coordinator", "/api/v1/persons?custody_status=charged,convicted", []string{"cn-charged", "cn-convicted"}},
 		{"emb-cn-liaison", "/api/v1/consular/nationals?custody_status=deported", []string{"cn-deported"}},
 		{"emb-cn-liaison", "/api/v1/consular/nationals?hearing_before=2100-01-01", []string{"cn-charged", "cn-convicted"}},
 		{"emb-cn-liaison", "/api/v1/consular/nationals?hearing_before=2000-01-01", nil},
 		{"emb-cn-liaison", "/api/v1/consular/nationals?facility=Elsewhere", nil},
-		{"emb-vn-liaison", "/api/v1/consular/nationals", []string{"vn-detained", "vn-ppm"}},
+		{"emb-vn-liaison", "/api/v1/consular/nationals", []string{"vn-detained", "vn-ppm", "vn-shared-claimant"}},
 	} {
 		got := names(all(f.as, f.path, 50))
 		if !slices.Equal(sortedCopy(got), sortedCopy(f.want)) {

@@ -449,19 +449,6 @@ func (q *listQuery) instant(name string) *time.Time {
 	return &t
 }
 
-func (q *listQuery) bool(name string) *bool {
-	v := q.c.Query(name)
-	if v == "" {
-		return nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		q.fields.Add(name, "must be true or false")
-		return nil
-	}
-	return &b
-}
-
 // err merges the query's own errors with the service's validation.
 func (q *listQuery) err(serviceErr error) error {
 	return mergeInvalid(q.fields.Err(), serviceErr)
