@@ -355,11 +355,11 @@ func Measure(ctx context.Context, db *gorm.DB, p access.Principal, q Query, n in
 			return lat, fmt.Errorf("measure %q: %w", q.Name, err)
 		}
 	}
-	// Slow statements stop early (after 20 runs and 30 s) so one bad list
+	// Slow statements stop early (after 5 runs and 30 s) so one bad list
 	// does not hold up the report; N says how many ran.
 	times := make([]time.Duration, 0, n)
 	start := time.Now()
-	for i := 0; i < n && (i < 20 || time.Since(start) < 30*time.Second); i++ {
+	for i := 0; i < n && (i < 5 || time.Since(start) < 30*time.Second); i++ {
 		t := time.Now()
 		rows, err := run()
 		if err != nil {

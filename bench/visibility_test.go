@@ -57,6 +57,7 @@ func newWorld(tb testing.TB) *world {
 func TestListsUseIndexes(t *testing.T) {
 	w := newWorld(t)
 	t.Run("the check can fail", w.reportsSequentialScans)
+	t.Run("00040 decides as 00020", w.equivalence)
 	for _, q := range w.queries {
 		plan, err := bench.Explain(t.Context(), w.app, w.principals[q.Account], q, bench.Options{NoSeqScan: true})
 		if err != nil {

@@ -34,9 +34,12 @@
 --  4. cases_read, grant G2: "id = ANY (array of the shared case ids)" is a
 --     linear search per row, and an agency that receives thousands of
 --     shares (NCCT: ~10,000 at 1M persons) paid ~10,000 comparisons per case
---     row, in the case list and in every policy that looks at cases (55 ms
---     a page). "id IN (SELECT unnest(…))" is the same set, which PostgreSQL
---     looks up in a hash table built once per query (a hashed SubPlan).
+--     row, in the case list and in every policy that looks at cases (50 ms
+--     a page). The grant now reads "id IN (SELECT … FROM cb_shared_cases())":
+--     the same set (cb_shared_case_ids without the array), which PostgreSQL
+--     puts in a hash table once per query (a hashed SubPlan). Its index,
+--     shares_active_idx, covers expires_at, so the set is read from the
+--     index alone; it replaces shares_agency_idx (same key and predicate).
 --  5. consular_nationals (00021) is no longer a security_barrier view. A
 --     barrier view is planned as a separate subquery that the caller's
 --     ORDER BY … LIMIT cannot reach, and the planner, which cannot know the
@@ -232,12 +235,25 @@ CREATE POLICY persons_read ON persons FOR SELECT TO casebridge_app USING (
                 WHERE cp.person_id = persons.id)
 );
 
+CREATE INDEX shares_active_idx ON shares (agency_id, case_id) INCLUDE (expires_at) WHERE revoked_at IS NULL;
+DROP INDEX shares_agency_idx;
+
+-- +goose StatementBegin
+-- The cases shared with the principal's agency right now (G2), as a set.
+CREATE FUNCTION cb_shared_cases() RETURNS SETOF uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$ BEGIN RETURN QUERY SELECT s.case_id FROM shares s
+          WHERE s.agency_id = cb_agency_id() AND s.revoked_at IS NULL AND s.expires_at > now()
+            AND cb_share_role_ceiling() IS NOT NULL; END $$;
+-- +goose StatementEnd
+GRANT EXECUTE ON FUNCTION cb_shared_cases() TO casebridge_app;
+
 DROP POLICY cases_read ON cases;
 CREATE POLICY cases_read ON cases FOR SELECT TO casebridge_app USING (
     -- G1 owner
     (owner_agency_id = (SELECT cb_agency_id()) AND (SELECT cb_staff_ceiling()) IS NOT NULL)
-    -- G2 share: a hash lookup, not a linear search of the array
-    OR id IN (SELECT unnest(cb_shared_case_ids()))
+    -- G2 share: a hash lookup, not a linear search of an array
+    OR id IN (SELECT sc FROM cb_shared_cases() sc)
     -- G3 trafficking duty
     OR (possible_victim AND (SELECT cb_agency_kind()) = 'counter_trafficking'
         AND (SELECT cb_staff_ceiling()) IS NOT NULL)
@@ -263,6 +279,9 @@ CREATE POLICY cases_read ON cases FOR SELECT TO casebridge_app USING (
     OR (court_agency_id = (SELECT cb_agency_id()) AND status IN ('before_court', 'adjudicated')
         AND (SELECT cb_agency_kind()) = 'court' AND (SELECT cb_has_role('clerk')))
 );
+DROP FUNCTION cb_shared_cases();
+CREATE INDEX shares_agency_idx ON shares (agency_id, case_id) WHERE revoked_at IS NULL;
+DROP INDEX shares_active_idx;
 
 DROP POLICY persons_read ON persons;
 CREATE POLICY persons_read ON persons FOR SELECT TO casebridge_app USING (

@@ -401,8 +401,11 @@ func expected(w *World, ag Agency, roles []access.Role) seen {
 	}
 	custody := []string{"detained", "charged", "convicted", "awaiting_deportation", "deported"}
 	for i, p := range w.Persons {
-		if full[i] || (!linked[i] && p.CreatedBy == ag.Code && staff) ||
-			(ag.Kind == "interior_ministry" && has(access.RoleCoordinator)) {
+		// An embassy never sees its own nationals in full, shares or not
+		// (docs/access-decisions.md; migration 00048).
+		ownState := ag.Kind == "embassy" && p.Nationality == ag.Country
+		if (full[i] || (!linked[i] && p.CreatedBy == ag.Code && staff) ||
+			(ag.Kind == "interior_ministry" && has(access.RoleCoordinator))) && !ownState {
 			s.persons = append(s.persons, p.ID.String())
 		}
 		if ag.Kind == "embassy" && has(access.RoleLiaison) && p.Nationality == ag.Country &&

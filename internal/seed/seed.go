@@ -112,8 +112,10 @@ func Run(ctx context.Context, ownerURL string, opt Options) (Result, error) {
 		return res, fmt.Errorf("seed: connect: %w", err)
 	}
 	defer conn.Close(context.Background())
-	// A big load: give the session room to sort and build.
-	if _, err := conn.Exec(ctx, "SET maintenance_work_mem = '256MB'"); err != nil {
+	// A big load: room to sort and build, and fewer, larger merges of the
+	// GIN indexes' pending lists (session settings only; VACUUM at the end
+	// flushes what is pending).
+	if _, err := conn.Exec(ctx, "SET maintenance_work_mem = '256MB'; SET work_mem = '256MB'; SET gin_pending_list_limit = '64MB'"); err != nil {
 		return res, fmt.Errorf("seed: configure session: %w", err)
 	}
 
