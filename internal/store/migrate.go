@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -51,7 +52,62 @@ func Migrate(ctx context.Context, ownerURL string, target int64) (int64, error) 
 	if err != nil {
 		return 0, fmt.Errorf("migrate: read version: %w", err)
 	}
+	latest, err := LatestVersion()
+	if err != nil {
+		return 0, err
+	}
+	if v == latest {
+		if err := ApplyAccess(ctx, db); err != nil {
+			return 0, err
+		}
+	}
 	return v, nil
+}
+
+// AccessFiles lists the access definitions (migrations/access/*.sql) in the
+// order they are applied.
+func AccessFiles() ([]string, error) {
+	entries, err := fs.ReadDir(migrations.Access, "access")
+	if err != nil {
+		return nil, fmt.Errorf("list access definitions: %w", err)
+	}
+	var names []string
+	for _, e := range entries {
+		if !e.IsDir() && strings.HasSuffix(e.Name(), ".sql") {
+			names = append(names, "access/"+e.Name())
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// ApplyAccess applies every access definition, in order, in one
+// transaction: the current text of each access function, policy and view.
+// The files are idempotent, so this runs on every migrate that reaches the
+// latest schema version.
+func ApplyAccess(ctx context.Context, db *sql.DB) error {
+	names, err := AccessFiles()
+	if err != nil {
+		return err
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("access definitions: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit it is a no-op
+	for _, name := range names {
+		body, err := fs.ReadFile(migrations.Access, name)
+		if err != nil {
+			return fmt.Errorf("access definitions: read %s: %w", name, err)
+		}
+		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+			return fmt.Errorf("access definitions: %s: %w", name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("access definitions: commit: %w", err)
+	}
+	return nil
 }
 
 // LatestVersion is the highest migration version embedded in the binary.

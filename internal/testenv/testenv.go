@@ -177,15 +177,17 @@ func (s *server) makeTemplate(ctx context.Context) error {
 
 func migrationsHash() string {
 	h := sha256.New()
-	_ = fs.WalkDir(migrations.FS, ".", func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
-		}
-		data, _ := fs.ReadFile(migrations.FS, path)
-		fmt.Fprintf(h, "%s\x00%d\x00", path, len(data))
-		h.Write(data)
-		return nil
-	})
+	for _, fsys := range []fs.FS{migrations.FS, migrations.Access} {
+		_ = fs.WalkDir(fsys, ".", func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, _ := fs.ReadFile(fsys, path)
+			fmt.Fprintf(h, "%s\x00%d\x00", path, len(data))
+			h.Write(data)
+			return nil
+		})
+	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
