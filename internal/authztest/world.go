@@ -93,7 +93,25 @@ type Person struct {
 	Cleared      bool
 	Asylum       bool
 	Cases        []*Case
+	// Roles is the person's role in a case when it is not detainee.
+	Roles        map[*Case]string
+	Facility     string
+	FacilityKind string
 	Version      int
+}
+
+// Role is x's role in case c.
+func (x *Person) Role(c *Case) string {
+	if r, ok := x.Roles[c]; ok {
+		return r
+	}
+	return "detainee"
+}
+
+// Facilities of the world, by name: kind.
+var Facilities = map[string]string{
+	"Phnom Penh IDC":             "detention_centre",
+	"Social affairs shelter, PP": "shelter",
 }
 
 // World is every agency, principal, case, share and person.
@@ -189,7 +207,8 @@ func New() *World {
 	}
 	person := func(name string, creator *Agency, nationality, custody, notification, flag string, cs ...*Case) *Person {
 		p := &Person{Name: name, ID: uuid.New(), Creator: creator, Nationality: nationality, Custody: custody,
-			Notification: notification, Flag: flag, Cases: cs, Version: 1}
+			Notification: notification, Flag: flag, Cases: cs, Version: 1, Roles: map[*Case]string{},
+			Facility: "Phnom Penh IDC", FacilityKind: "detention_centre"}
 		for _, c := range cs {
 			c.Persons = append(c.Persons, p)
 		}
@@ -227,14 +246,23 @@ func New() *World {
 	person("cn-victim", gdi, "CN", "detained", "requested", "suspected", victim)    // 4: possible victim, no consent
 	consent := person("cn-victim-consents", gdi, "CN", "detained", "requested", "identified", victim)
 	consent.Consents = true
+	// A consenting victim at a shelter: the embassy sees them, never the shelter's name.
+	consent.Facility, consent.FacilityKind = "Social affairs shelter, PP", "shelter"
+	// Screening ended cleared: no longer a possible victim, visible under conditions 1–3.
 	clr := person("cn-cleared", gdi, "CN", "detained", "requested", "cleared", cleared)
 	clr.Cleared = true
+	// A witness in one case and a suspect in another: charges name only the latter.
+	wit := person("cn-witness", gdi, "CN", "detained", "requested", "none", courtBefore, own)
+	wit.Roles[courtBefore] = "witness"
+	wit.Roles[own] = "suspect"
 	asylum := person("cn-claimant", gdi, "CN", "detained", "mandatory", "none", own)
 	asylum.Asylum = true
 	person("cn-deported", gdi, "CN", "deported", "mandatory", "none", sharedExpired)
 	person("cn-charged", gdi, "CN", "charged", "requested", "none", courtBefore)
 	person("cn-convicted", gdi, "CN", "convicted", "requested", "none", courtAfter, sharedRevoked)
 	person("vn-ppm", ppm, "VN", "awaiting_deportation", "requested", "none", ppmOwn)
+	// A summary share shows persons in the summary projection only.
+	person("th-summary", gdi, "TH", "detained", "requested", "none", sharedSummary)
 	// The Vietnamese embassy holds a full share of "shared-full": its own
 	// national there, an asylum claimant, is still consular-only to it.
 	vnClaimant := person("vn-shared-claimant", gdi, "VN", "detained", "requested", "none", sharedFull)
@@ -286,6 +314,9 @@ func (w *World) Insert(t testing.TB, owner *gorm.DB) {
 				c.ID, c.Status)
 		}
 	}
+	for _, name := range sortedKeys(Facilities) {
+		exec(`INSERT INTO facilities (name, kind) VALUES (?, ?)`, name, Facilities[name])
+	}
 	for _, p := range w.Persons {
 		var deported any
 		if p.Custody == "deported" {
@@ -294,11 +325,11 @@ func (w *World) Insert(t testing.TB, owner *gorm.DB) {
 		exec(`INSERT INTO persons (id, family_name, given_names, nationality, custody_status, deported_at,
 				consular_notification, trafficking_flag, victim_consents_to_embassy, ct_proceedings_cleared,
 				asylum_claimed, screening_notes, address, created_by_agency_id, facility)
-			VALUES (?, ?, 'Given', ?, ?, ?, ?, ?, ?, ?, ?, 'screening of '||?, 'address of '||?, ?, 'Phnom Penh IDC')`,
+			VALUES (?, ?, 'Given', ?, ?, ?, ?, ?, ?, ?, ?, 'screening of '||?, 'address of '||?, ?, ?)`,
 			p.ID, "Family "+p.Name, p.Nationality, p.Custody, deported, p.Notification, p.Flag, p.Consents,
-			p.Cleared, p.Asylum, p.Name, p.Name, p.Creator.ID)
+			p.Cleared, p.Asylum, p.Name, p.Name, p.Creator.ID, p.Facility)
 		for _, c := range p.Cases {
-			exec(`INSERT INTO case_persons (case_id, person_id) VALUES (?, ?)`, c.ID, p.ID)
+			exec(`INSERT INTO case_persons (case_id, person_id, role) VALUES (?, ?, ?)`, c.ID, p.ID, p.Role(c))
 		}
 	}
 	for _, s := range w.Shares {
