@@ -3,7 +3,11 @@
 -- is never named to the person's own state (35_consular.sql).
 
 DROP POLICY IF EXISTS facilities_read ON facilities;
-CREATE POLICY facilities_read ON facilities FOR SELECT TO casebridge_app USING (true);
+-- The agencies that hold, screen, oversee or try persons read the list;
+-- embassies do not (they learn a national's facility only through the
+-- consular view).
+CREATE POLICY facilities_read ON facilities FOR SELECT TO casebridge_app USING (
+    (SELECT cb_agency_kind()) IN ('immigration_police', 'counter_trafficking', 'interior_ministry', 'court'));
 -- Officers and supervisors of the agencies that hold persons register
 -- facilities; platform admins too.
 DROP POLICY IF EXISTS facilities_insert ON facilities;
