@@ -296,7 +296,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				r = m.expect("unlink a person from "+c.Name, as, "DELETE", path+"/persons/"+x.ID.String(), "",
 					status(visible, w.CanEdit(p, c), http.StatusNoContent))
 				if r.status == http.StatusNoContent {
-					a.exec(`INSERT INTO case_persons (case_id, person_id) VALUES (?, ?)`, c.ID, x.ID)
+					a.exec(`INSERT INTO case_persons (case_id, person_id, role) VALUES (?, ?, ?)`, c.ID, x.ID, x.Role(c))
 				}
 			}
 		}
