@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"context"
 	"fmt"
 	"io"
@@ -34,6 +35,9 @@ func serve(ctx context.Context, args, environ []string, _, stderr io.Writer) err
 		return err
 	}
 	log := app.NewLogger(cfg.Log)
+	// Libraries and any code that logs through slog's default logger
+	// write in the configured format too.
+	slog.SetDefault(log)
 	ln, err := app.Listen("server.listen", cfg.Server.Listen)
 	if err != nil {
 		return err

@@ -135,8 +135,12 @@ func (s *Service) FinishLogin(ctx context.Context, cookieState string, query url
 	if err != nil {
 		var refused *RefusedError
 		if errors.As(err, &refused) {
-			s.recordAuthEvent(ctx, authEvent{Kind: eventSignInRefused, Method: "browser", Issuer: id.Issuer,
-				Subject: id.Subject, Agency: refused.Agency, Reason: refused.Reason})
+			ev := authEvent{Kind: eventSignInRefused, Method: "browser", Issuer: id.Issuer,
+				Subject: id.Subject, Agency: refused.Agency, Reason: refused.Reason}
+			if refused.Reason == "invalid_claims" {
+				ev.Subject, ev.Agency, ev.Err = "", "", errors.New(refused.Detail)
+			}
+			s.recordAuthEvent(ctx, ev)
 		}
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -11,11 +12,12 @@ import (
 )
 
 // remote is what discovery gave: the endpoints and the verifiers, which share
-// one JWKS cache. go-oidc's RemoteKeySet fetches the JWKS on first use and
-// again whenever a token names a key id it does not hold, so a provider's
-// key rotation is picked up without a restart.
+// one JWKS cache (keySet: fetched on first use and again only for a key id
+// it does not hold, at most once per auth.jwks_refresh_interval), so a
+// provider's key rotation is picked up without a restart.
 type remote struct {
 	provider   *oidc.Provider
+	keys       *keySet
 	oauth      oauth2.Config
 	idTokens   *oidc.IDTokenVerifier
 	bearer     *oidc.IDTokenVerifier
@@ -92,13 +94,14 @@ func (s *Service) discover(ctx context.Context) (*remote, error) {
 		return nil, fmt.Errorf("%w: discovery document of %s has no jwks_uri", ErrUnavailable, s.cfg.Issuer)
 	}
 	// The key set outlives this request: its context must not be cancelled.
-	keys := oidc.NewRemoteKeySet(s.clientContext(context.WithoutCancel(ctx)), meta.JWKS)
+	keys := newKeySet(meta.JWKS, func() *http.Client { return s.cfg.HTTPClient }, s.cfg.JWKSRefreshInterval, s.cfg.SigningAlgs)
 	// go-oidc checks exp against Now with no leeway, and nbf with a fixed
 	// five minutes; shifting Now back by the skew gives exp its leeway, and
 	// checkNotBefore applies the configured one to nbf.
 	now := func() time.Time { return time.Now().Add(-s.cfg.ClockSkew) }
 	return &remote{
 		provider: p,
+		keys:     keys,
 		oauth: oauth2.Config{
 			ClientID: s.cfg.ClientID, ClientSecret: s.cfg.ClientSecret,
 			RedirectURL: s.cfg.RedirectURL, Endpoint: p.Endpoint(), Scopes: s.cfg.Scopes,

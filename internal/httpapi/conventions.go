@@ -397,16 +397,7 @@ func newListQuery(c *gin.Context, allowed ...string) *listQuery {
 			q.fields.Add(k, "is not a known query parameter")
 		}
 	}
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil {
-			q.fields.Add("limit", "must be a whole number")
-		}
-		q.Limit = n
-		if err == nil && n == 0 {
-			q.fields.Add("limit", "must be between 1 and 200")
-		}
-	}
+	q.Limit = parseLimit(c, &q.fields)
 	return q
 }
 

@@ -310,15 +310,9 @@ func (h documentHandlers) addVersion(c *gin.Context) {
 }
 
 func listFilter(c *gin.Context) (documents.ListFilter, error) {
-	f := documents.ListFilter{Cursor: c.Query("cursor")}
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil {
-			return f, apperr.Invalid("limit", "must be a whole number")
-		}
-		f.Limit = n
-	}
-	return f, nil
+	var fs apperr.Fields
+	f := documents.ListFilter{Cursor: c.Query("cursor"), Limit: parseLimit(c, &fs)}
+	return f, fs.Err()
 }
 
 func (h documentHandlers) listByCase(c *gin.Context) {

@@ -57,8 +57,13 @@ func Fail(c *gin.Context, err error) {
 			break
 		}
 	}
+	if p.Status == 0 && failOutage(c, p, err) {
+		loggerOf(c).WarnContext(c.Request.Context(), "dependency unavailable", "error", err.Error(),
+			"request_id", p.RequestID, "path", c.Request.URL.Path)
+		return
+	}
 	if p.Status == 0 {
-		slog.ErrorContext(c.Request.Context(), "request failed", "error", err.Error(),
+		loggerOf(c).ErrorContext(c.Request.Context(), "request failed", "error", err.Error(),
 			"request_id", p.RequestID, "path", c.Request.URL.Path)
 		p.Status, p.Type, p.Title = http.StatusInternalServerError, problemTypeBase+"internal", "Internal error"
 		p.Detail = "Something went wrong on our side. Quote the request id when you report it."
@@ -97,4 +102,17 @@ func writeProblem(c *gin.Context, p Problem) {
 	c.Header("Content-Type", "application/problem+json")
 	c.Header("Cache-Control", "no-store")
 	c.AbortWithStatusJSON(p.Status, p)
+}
+
+const loggerKey = "cb.logger"
+
+// loggerOf is the program's logger (log.format applies), else slog's
+// default.
+func loggerOf(c *gin.Context) *slog.Logger {
+	if l, ok := c.Get(loggerKey); ok {
+		if l, ok := l.(*slog.Logger); ok {
+			return l
+		}
+	}
+	return slog.Default()
 }

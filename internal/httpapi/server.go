@@ -66,8 +66,8 @@ func New(deps Deps) *Server {
 	s.engine.HandleMethodNotAllowed = true
 	_ = s.engine.SetTrustedProxies(nil)
 	https := strings.HasPrefix(deps.Config.Server.PublicURL, "https://")
-	s.engine.Use(requestID(), recovery(deps.Log), accessLog(deps.Log), s.metrics.middleware(),
-		securityHeaders(https), bodyLimit(deps.Config.Server.MaxBodyBytes), s.withStore(), s.authenticate())
+	s.engine.Use(func(c *gin.Context) { c.Set(loggerKey, deps.Log) }, requestID(), recovery(deps.Log), accessLog(deps.Log), s.metrics.middleware(),
+		securityHeaders(https), bodyLimit(deps.Config.Server.MaxBodyBytes), s.withStore(), s.authenticate(), validateInputs())
 	web, err := newWebApp(frontend.App())
 	if err != nil {
 		deps.Log.Error("web app not served", "error", err.Error())
@@ -137,11 +137,21 @@ func (s *Server) readyz(c *gin.Context) {
 		if errors.Is(err, store.ErrSchemaBehind) {
 			detail = "The database schema is behind this binary: run casebridge migrate."
 		}
-		s.deps.Log.Warn("not ready", "error", err.Error())
+		s.deps.Log.Warn("not ready", "component", "database", "error", err.Error())
+		c.Header("Retry-After", "5")
 		Problemf(c, http.StatusServiceUnavailable, "not-ready", "Not ready", detail)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	if s.deps.Documents != nil {
+		if err := blobReady(ctx, s.deps.Documents.Blobs()); err != nil {
+			s.deps.Log.Warn("not ready", "component", "blob_store", "error", err.Error())
+			c.Header("Retry-After", "60")
+			Problemf(c, http.StatusServiceUnavailable, "not-ready", "Not ready",
+				"The document store is not usable: "+err.Error()+".")
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "database": "ok", "blob_store": blobStatus(s.deps.Documents)})
 }
 
 func (s *Server) openapi(c *gin.Context) {
