@@ -1,7 +1,9 @@
 package app_test
 
 import (
+	"bufio"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -232,4 +234,125 @@ func TestQueryParametersValidatedOnce(t *testing.T) {
 		}
 	}
 	_ = http.StatusOK
+}
+
+// rawRequest writes an HTTP/1.1 request by hand (so its body can be cut
+// short or sent slowly) and returns the status line's code and the
+// response head.
+func (a *caseAPI) rawRequest(t *testing.T, as, method, path, contentType string, contentLength int, send func(c net.Conn)) (int, string) {
+	t.Helper()
+	u, _ := url.Parse(a.base)
+	c, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprintf(c, "%s %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n",
+		method, path, u.Host, a.tokens[as], contentType, contentLength)
+	send(c)
+	_ = c.SetReadDeadline(time.Now().Add(30 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header.Get("Content-Type") + " " + string(body)
+}
+
+// Found 2: an upload whose body is cut short (correct Content-Length, the
+// client stops sending and closes its side) is a 400, and nothing is kept.
+func TestTruncatedUploadIs400(t *testing.T) {
+	t.Parallel()
+	a := newCaseAPI(t, nil)
+	owned := a.w.Case("owned").ID.String()
+	body := "--b\r\nContent-Disposition: form-data; name=\"metadata\"\r\nContent-Type: application/json\r\n\r\n" +
+		`{"title": "cut short", "kind": "other", "classification": "restricted"}` + "\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n" +
+		"Content-Type: application/pdf\r\n\r\n%PDF-1.4\n" + strings.Repeat("x", 4000)
+	status, head := a.rawRequest(t, "gdi-officer", "POST", "/api/v1/cases/"+owned+"/documents",
+		"multipart/form-data; boundary=b", len(body)+100000, func(c net.Conn) {
+			_, _ = io.WriteString(c, body)
+			_ = c.(*net.TCPConn).CloseWrite()
+		})
+	if status != http.StatusBadRequest || !strings.HasPrefix(head, "application/problem+json") {
+		t.Errorf("truncated upload: %d %s", status, head)
+	}
+	var n int
+	a.owner.Raw(`SELECT count(*) FROM documents WHERE case_id = ?`, owned).Scan(&n)
+	if n != 0 {
+		t.Errorf("%d documents kept from a truncated upload", n)
+	}
+	// The same for a JSON body.
+	status, head = a.rawRequest(t, "gdi-officer", "POST", "/api/v1/cases", "application/json", 500, func(c net.Conn) {
+		_, _ = io.WriteString(c, `{"title": "cut`)
+		_ = c.(*net.TCPConn).CloseWrite()
+	})
+	if status != http.StatusBadRequest {
+		t.Errorf("truncated JSON body: %d %s", status, head)
+	}
+}
+
+// Found 9: a JSON body that trickles in is cut at server.body_timeout
+// (408), not held for read_timeout (30 minutes).
+func TestSlowJSONBodyCut(t *testing.T) {
+	t.Parallel()
+	a := newCaseAPI(t, func(c *config.Config) {
+		c.Server.BodyTimeout = time.Second
+		c.Server.UploadMinRate, c.Server.UploadGrace = 64<<10, time.Second
+	})
+	start := time.Now()
+	status, head := a.rawRequest(t, "gdi-officer", "POST", "/api/v1/cases", "application/json", 100, func(c net.Conn) {
+		for i := 0; i < 5; i++ {
+			if _, err := io.WriteString(c, `{"t`[:1]); err != nil {
+				return
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	})
+	if status != http.StatusRequestTimeout || time.Since(start) > 10*time.Second {
+		t.Errorf("slow JSON body: %d after %v: %s", status, time.Since(start), head)
+	}
+	// An upload trickling far below the minimum rate is cut too.
+	owned := a.w.Case("owned").ID.String()
+	start = time.Now()
+	status, head = a.rawRequest(t, "gdi-officer", "POST", "/api/v1/cases/"+owned+"/documents",
+		"multipart/form-data; boundary=b", 1<<20, func(c net.Conn) {
+			_, _ = io.WriteString(c, "--b\r\nContent-Disposition: form-data; name=\"metadata\"\r\n\r\n{\"title\": \"slow\", \"kind\": \"other\", \"classification\": \"restricted\"}\r\n--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n%PDF-1.4\n")
+			for i := 0; i < 12; i++ {
+				if _, err := io.WriteString(c, strings.Repeat("x", 100)); err != nil {
+					return
+				}
+				time.Sleep(500 * time.Millisecond)
+			}
+		})
+	if status != http.StatusRequestTimeout || time.Since(start) > 15*time.Second {
+		t.Errorf("slow upload: %d after %v: %s", status, time.Since(start), head)
+	}
+}
+
+// Found 8: values that cannot be true are refused with the same field
+// vocabulary on every resource.
+func TestImpossibleValuesRefused(t *testing.T) {
+	t.Parallel()
+	a := newCaseAPI(t, nil)
+	wantFields(t, "year-0 operation date", a.request("gdi-officer", "POST", "/api/v1/cases",
+		`{"title": "t", "kind": "trafficking", "operation": {"date": "0000-06-01"}}`), "operation.date")
+	wantFields(t, "lone surrogate in a case title", a.request("gdi-officer", "POST", "/api/v1/cases",
+		`{"title": "a\ud800b", "kind": "trafficking"}`), "body")
+	wantFields(t, "lone low surrogate", a.request("gdi-officer", "POST", "/api/v1/cases",
+		`{"title": "\udc00", "kind": "trafficking"}`), "body")
+	wantFields(t, "nationality ZZ", a.request("gdi-officer", "POST", "/api/v1/persons",
+		`{"family_name": "Test", "nationality": "ZZ"}`), "nationality")
+	wantFields(t, "year-0 birth date", a.request("gdi-officer", "POST", "/api/v1/persons",
+		`{"family_name": "Test", "nationality": "CN", "date_of_birth": "0000-01-01"}`), "date_of_birth")
+	wantFields(t, "year-0 detention", a.request("gdi-officer", "POST", "/api/v1/persons",
+		`{"family_name": "Test", "nationality": "CN", "custody_status": "detained", "detained_at": "0000-01-01T00:00:00Z"}`), "detained_at")
+	wantFields(t, "nationality filter ZZ", a.request("gdi-officer", "GET", "/api/v1/persons?nationality=ZZ", ""), "nationality")
+	// Real values still pass: a surrogate pair, a real code.
+	if r := a.request("gdi-officer", "POST", "/api/v1/cases", `{"title": "ok \ud83d\ude00", "kind": "trafficking"}`); r.status != 201 {
+		t.Errorf("surrogate pair: %d %s", r.status, r.body)
+	}
+	if r := a.request("gdi-officer", "POST", "/api/v1/persons", `{"family_name": "Test", "nationality": "KH"}`); r.status != 201 {
+		t.Errorf("nationality KH: %d %s", r.status, r.body)
+	}
 }

@@ -1,15 +1,22 @@
 package httpapi
 
 import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 	"github.com/google/uuid"
 
 	"github.com/casebridge/casebridge/internal/apperr"
+	"github.com/casebridge/casebridge/internal/config"
 )
 
 // Every query parameter and path parameter of the API is checked here,
@@ -154,3 +161,74 @@ func dedupe(err error) error {
 }
 
 func unescapeQuery(s string) (string, error) { return url.QueryUnescape(s) }
+
+// clientBody is the request body as the handlers read it: a read that
+// fails because the client broke off (the body ended before its
+// Content-Length) or was too slow (a body deadline passed) is marked, so
+// the answer is a 400 or 408 naming it, never a 500 or an outage.
+type clientBody struct {
+	io.ReadCloser
+	rc       *http.ResponseController
+	start    time.Time
+	read     int64
+	minRate  int64
+	grace    time.Duration
+	deadline bool
+	failed   bool
+}
+
+// errSlowBody: the body did not arrive in time.
+var errSlowBody = errors.New("request body too slow")
+
+type bodyReadError struct{ err, kind error }
+
+func (e *bodyReadError) Error() string   { return e.kind.Error() + ": " + e.err.Error() }
+func (e *bodyReadError) Unwrap() []error { return []error{e.kind, e.err} }
+func (b *clientBody) Read(p []byte) (int, error) {
+	if b.minRate > 0 && b.deadline {
+		// Uploads: the deadline moves with what arrived, so a steady body
+		// of any size passes and a trickle is cut.
+		allowed := b.grace + time.Duration(float64(b.read)/float64(b.minRate)*float64(time.Second))
+		_ = b.rc.SetReadDeadline(b.start.Add(allowed))
+	}
+	n, err := b.ReadCloser.Read(p)
+	b.read += int64(n)
+	if err == nil || errors.Is(err, io.EOF) {
+		return n, err
+	}
+	b.failed = true
+	var ne net.Error
+	switch {
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, os.ErrDeadlineExceeded):
+		return n, &bodyReadError{err: err, kind: errSlowBody}
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.As(err, &ne):
+		return n, &bodyReadError{err: err, kind: errTruncated}
+	}
+	return n, err
+}
+
+// guardBody wraps the request body (before the size limit) and sets its
+// deadline: BodyTimeout for every route but uploads, which get the
+// minimum-rate rule instead.
+func guardBody(cfg config.Server) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if c.Request.Body == nil || c.Request.Body == http.NoBody {
+			c.Next()
+			return
+		}
+		rc := http.NewResponseController(c.Writer)
+		b := &clientBody{ReadCloser: c.Request.Body, rc: rc, start: time.Now()}
+		if largeBodyRoute(c) {
+			b.minRate, b.grace = cfg.UploadMinRate, cfg.UploadGrace
+			b.deadline = rc.SetReadDeadline(time.Now().Add(cfg.UploadGrace)) == nil
+		} else if cfg.BodyTimeout > 0 {
+			_ = rc.SetReadDeadline(time.Now().Add(cfg.BodyTimeout))
+		}
+		c.Request.Body = b
+		c.Next()
+		if !b.failed {
+			// The connection may serve another request: lift the deadline.
+			_ = rc.SetReadDeadline(time.Time{})
+		}
+	}
+}

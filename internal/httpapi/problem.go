@@ -44,7 +44,13 @@ var kinds = []struct {
 	{apperr.ErrTooLarge, http.StatusRequestEntityTooLarge, "too-large", "Request too large"},
 	{apperr.ErrUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type"},
 	{apperr.ErrUnprocessable, http.StatusUnprocessableEntity, "unprocessable", "Request cannot be processed"},
+	{errTruncated, http.StatusBadRequest, "incomplete-body", "Request body incomplete"},
+	{errSlowBody, http.StatusRequestTimeout, "body-timeout", "Request body too slow"},
 }
+
+// errTruncated: the request body ended before its Content-Length (a client
+// or connection that broke off). Nothing was changed; the client may retry.
+var errTruncated = errors.New("request body truncated")
 
 // Fail answers c with the problem document for err and aborts the chain.
 // Errors that are not domain kinds become a 500 whose detail says nothing
@@ -69,6 +75,11 @@ func Fail(c *gin.Context, err error) {
 		p.Detail = "Something went wrong on our side. Quote the request id when you report it."
 		writeProblem(c, p)
 		return
+	}
+	if errors.Is(err, errTruncated) || errors.Is(err, errSlowBody) {
+		// The rest of the body will not come: do not wait for it to keep
+		// the connection.
+		c.Header("Connection", "close")
 	}
 	var ve *apperr.ValidationError
 	var pe *apperr.PermissionError

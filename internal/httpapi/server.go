@@ -67,7 +67,7 @@ func New(deps Deps) *Server {
 	_ = s.engine.SetTrustedProxies(nil)
 	https := strings.HasPrefix(deps.Config.Server.PublicURL, "https://")
 	s.engine.Use(func(c *gin.Context) { c.Set(loggerKey, deps.Log) }, requestID(), recovery(deps.Log), accessLog(deps.Log), s.metrics.middleware(),
-		securityHeaders(https), bodyLimit(deps.Config.Server.MaxBodyBytes), s.withStore(), s.authenticate(), validateInputs())
+		securityHeaders(https), guardBody(deps.Config.Server), bodyLimit(deps.Config.Server.MaxBodyBytes), s.withStore(), s.authenticate(), validateInputs())
 	web, err := newWebApp(frontend.App())
 	if err != nil {
 		deps.Log.Error("web app not served", "error", err.Error())
@@ -182,6 +182,8 @@ func jsonError(err error) error {
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	switch {
+	case errors.Is(err, errTruncated), errors.Is(err, errSlowBody):
+		return err
 	case errors.As(err, &maxErr):
 		return apperr.With(apperr.ErrTooLarge, "The request body exceeds the limit of %d bytes.", maxErr.Limit)
 	case errors.Is(err, io.EOF):
