@@ -109,9 +109,10 @@ func (w *world) equivalence(t *testing.T) {
 			for key, sql := range map[string]string{
 				"cases": refCaseAccess + ` SELECT id::text FROM ref ORDER BY 1`,
 				"links": `SELECT case_id::text || '/' || person_id::text FROM case_persons
-					WHERE case_id = ANY (string_to_array(@cases, ',')::uuid[]) AND cb_case_visible(case_id) ORDER BY 1`,
+					WHERE case_id = ANY (string_to_array(@cases, ',')::uuid[]) AND cb_case_visible(case_id)
+					  AND NOT cb_person_own_state(person_id) ORDER BY 1`,
 				// cb_person_full, and an embassy never sees its own nationals
-				// in full (00048, persons_not_own_state).
+				// in full (ACCESS.md, own state; persons_not_own_state).
 				"persons": `SELECT id::text FROM persons WHERE id = ANY (string_to_array(@sample, ',')::uuid[]) AND cb_person_full(id)
 					AND NOT (cb_agency_kind() = 'embassy' AND nationality = cb_country()) ORDER BY 1`,
 				"history": `SELECT id::text FROM case_status_history WHERE id <= 3000 AND cb_case_visible(case_id) ORDER BY 1`,

@@ -69,15 +69,8 @@ CREATE TABLE agencies (
 );
 CREATE INDEX agencies_kind_idx ON agencies (kind, country);
 
--- Agencies are directory data, not case content: every transaction may read
--- them (sign-in resolves the agency claim before there is a principal). Only
--- a platform admin may create or change one.
+-- Policies: migrations/access/10_principal.sql.
 ALTER TABLE agencies ENABLE ROW LEVEL SECURITY;
-CREATE POLICY agencies_read ON agencies FOR SELECT TO casebridge_app USING (true);
-CREATE POLICY agencies_admin_insert ON agencies FOR INSERT TO casebridge_app
-    WITH CHECK ((SELECT cb_has_role('admin')));
-CREATE POLICY agencies_admin_update ON agencies FOR UPDATE TO casebridge_app
-    USING ((SELECT cb_has_role('admin'))) WITH CHECK ((SELECT cb_has_role('admin')));
 GRANT SELECT, INSERT, UPDATE ON agencies TO casebridge_app;
 
 -- +goose Down

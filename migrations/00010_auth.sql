@@ -33,11 +33,8 @@ CREATE INDEX users_agency_idx ON users (agency_id);
 -- The admin's user list pages by (created_at, id).
 CREATE INDEX users_created_idx ON users (created_at, id);
 
+-- Policy: migrations/access/10_principal.sql.
 ALTER TABLE users ENABLE ROW LEVEL SECURITY;
-CREATE POLICY users_read ON users FOR SELECT TO casebridge_app
-    USING (id = (SELECT cb_user_id())
-        OR agency_id = (SELECT cb_agency_id())
-        OR (SELECT cb_has_role('admin')));
 GRANT SELECT ON users TO casebridge_app;
 
 -- cb_sign_in_user creates the user (issuer, subject) or brings its profile up

@@ -71,19 +71,6 @@ ALTER TABLE documents ADD CONSTRAINT documents_current_version_fk
     DEFERRABLE INITIALLY DEFERRED;
 
 -- +goose StatementBegin
--- Why withdrawing document d is refused by legal hold, or NULL: its case is
--- before the court or adjudicated. (The bundles migration extends this with
--- sealed bundles.)
-CREATE FUNCTION cb_document_hold(p_doc uuid) RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-    AS $$ SELECT CASE WHEN c.status IN ('before_court', 'adjudicated') THEN 'case ' || c.status END
-            FROM documents d JOIN cases c ON c.id = d.case_id WHERE d.id = p_doc $$;
-
--- Whether a document exists, past RLS: to audit a 404 on an existing one.
-CREATE FUNCTION cb_document_exists(p_doc uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-    AS $$ SELECT EXISTS (SELECT 1 FROM documents WHERE id = p_doc) $$;
-
 -- The advisory lock an upload and the sweeper take on one blob.
 CREATE FUNCTION cb_blob_lock_key(sha text) RETURNS bigint
     LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -113,115 +100,25 @@ CREATE FUNCTION cb_recorded_blobs(after text, lim integer) RETURNS TABLE (sha256
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
     AS $$ SELECT b.sha256, b.size FROM blobs b WHERE b.sha256 > after ORDER BY b.sha256 LIMIT lim $$;
 
--- Rules for changes to documents. Withdrawal is final and the metadata of a
--- document does not change (the column grants already say so to the
--- application; this holds for every role). For the application role: only
--- a permitted principal withdraws, never under legal hold, and versions go
--- up one at a time on documents that are not withdrawn.
-CREATE FUNCTION cb_documents_guard() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
-    AS $$
-DECLARE
-    hold text;
-BEGIN
-    IF TG_OP = 'DELETE' THEN
-        RAISE EXCEPTION 'documents are never deleted (withdraw document % instead)', OLD.id USING ERRCODE = '42501';
-    END IF;
-    IF OLD.withdrawn_at IS NOT NULL AND (NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at
-            OR NEW.withdrawn_by IS DISTINCT FROM OLD.withdrawn_by
-            OR NEW.withdrawn_reason IS DISTINCT FROM OLD.withdrawn_reason
-            OR NEW.current_version <> OLD.current_version) THEN
-        RAISE EXCEPTION 'document % is withdrawn; the withdrawal is final', OLD.id USING ERRCODE = '42501';
-    END IF;
-    IF NEW.id <> OLD.id OR NEW.case_id <> OLD.case_id OR NEW.created_at <> OLD.created_at
-       OR NEW.created_by IS DISTINCT FROM OLD.created_by THEN
-        RAISE EXCEPTION 'document %: identity columns are not editable', OLD.id USING ERRCODE = '42501';
-    END IF;
-    IF session_user <> 'casebridge_app' THEN
-        RETURN NEW;
-    END IF;
-    IF NEW.withdrawn_at IS NOT NULL AND OLD.withdrawn_at IS NULL THEN
-        IF NOT cb_can('document.withdraw', OLD.case_id) THEN
-            RAISE EXCEPTION 'missing permission document.withdraw for document %', OLD.id USING ERRCODE = '42501';
-        END IF;
-        hold := cb_document_hold(OLD.id);
-        IF hold IS NOT NULL THEN
-            RAISE EXCEPTION 'document % is under legal hold (%)', OLD.id, hold USING ERRCODE = '42501';
-        END IF;
-    END IF;
-    IF NEW.current_version NOT IN (OLD.current_version, OLD.current_version + 1) THEN
-        RAISE EXCEPTION 'document %: versions go up one at a time', OLD.id USING ERRCODE = '42501';
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER documents_guard BEFORE UPDATE OR DELETE ON documents
-    FOR EACH ROW EXECUTE FUNCTION cb_documents_guard();
-
--- Versions are immutable, for every role.
-CREATE FUNCTION cb_document_versions_immutable() RETURNS trigger
-    LANGUAGE plpgsql
-    AS $$
-BEGIN
-    RAISE EXCEPTION 'document versions are immutable (document %, version %)', OLD.document_id, OLD.version
-        USING ERRCODE = '42501';
-END $$;
-CREATE TRIGGER document_versions_immutable BEFORE UPDATE OR DELETE ON document_versions
-    FOR EACH ROW EXECUTE FUNCTION cb_document_versions_immutable();
-
--- A new version is the document's current one (no gaps, no rewriting).
-CREATE FUNCTION cb_document_versions_check() RETURNS trigger
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
-    AS $$
-BEGIN
-    IF NEW.version <> (SELECT current_version FROM documents WHERE id = NEW.document_id) THEN
-        RAISE EXCEPTION 'version % of document % is not its current version', NEW.version, NEW.document_id
-            USING ERRCODE = '42501';
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER document_versions_check BEFORE INSERT ON document_versions
-    FOR EACH ROW EXECUTE FUNCTION cb_document_versions_check();
 -- +goose StatementEnd
 
+-- Who reads and changes documents, legal hold and the version rules:
+-- migrations/access/40_documents.sql.
 ALTER TABLE documents ENABLE ROW LEVEL SECURITY;
-CREATE POLICY documents_read ON documents FOR SELECT TO casebridge_app USING (
-    (withdrawn_at IS NULL
-     OR (cb_case_owner(case_id) = (SELECT cb_agency_id()) AND (SELECT cb_has_role('supervisor'))))
-    AND (
-        -- a full grant whose ceiling covers the classification (G1–G5)
-        cb_class_rank(classification) <= cb_case_ceiling(case_id)
-        -- the embassy rule
-        OR (consular_releasable AND classification IN ('public', 'restricted')
-            AND (SELECT cb_agency_kind()) = 'embassy' AND person_id IS NOT NULL
-            AND cb_person_consular(person_id))
-    )
-);
--- Uploading is editing the case (ACCESS.md: officer, supervisor of the owner).
-CREATE POLICY documents_insert ON documents FOR INSERT TO casebridge_app
-    WITH CHECK (cb_can('case.edit', case_id) AND withdrawn_at IS NULL);
-CREATE POLICY documents_update ON documents FOR UPDATE TO casebridge_app
-    USING (cb_can('case.edit', case_id)) WITH CHECK (cb_can('case.edit', case_id));
 GRANT SELECT, INSERT ON documents TO casebridge_app;
 GRANT UPDATE (current_version, revision, updated_at, withdrawn_at, withdrawn_by, withdrawn_reason)
     ON documents TO casebridge_app;
 
 ALTER TABLE document_versions ENABLE ROW LEVEL SECURITY;
-CREATE POLICY document_versions_read ON document_versions FOR SELECT TO casebridge_app
-    USING (EXISTS (SELECT 1 FROM documents d WHERE d.id = document_id));
-CREATE POLICY document_versions_insert ON document_versions FOR INSERT TO casebridge_app
-    WITH CHECK (EXISTS (SELECT 1 FROM documents d WHERE d.id = document_id AND d.withdrawn_at IS NULL
-                                                    AND cb_can('case.edit', d.case_id)));
 GRANT SELECT, INSERT ON document_versions TO casebridge_app;
 
-GRANT EXECUTE ON FUNCTION cb_document_hold(uuid), cb_document_exists(uuid), cb_blob_lock_key(text),
+GRANT EXECUTE ON FUNCTION cb_blob_lock_key(text),
     cb_record_blob(text, bigint), cb_blob_referenced(text), cb_unreferenced_blobs(text[]),
     cb_recorded_blobs(text, integer) TO casebridge_app;
-REVOKE EXECUTE ON FUNCTION cb_document_hold(uuid), cb_document_exists(uuid), cb_record_blob(text, bigint),
-    cb_blob_referenced(text), cb_unreferenced_blobs(text[]), cb_recorded_blobs(text, integer),
-    cb_documents_guard(), cb_document_versions_check() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION cb_record_blob(text, bigint),
+    cb_blob_referenced(text), cb_unreferenced_blobs(text[]), cb_recorded_blobs(text, integer) FROM PUBLIC;
 
 -- +goose Down
 DROP TABLE document_versions, documents, blobs CASCADE;
-DROP FUNCTION cb_document_versions_check(), cb_document_versions_immutable(), cb_documents_guard(),
-    cb_recorded_blobs(text, integer), cb_unreferenced_blobs(text[]), cb_blob_referenced(text),
-    cb_record_blob(text, bigint), cb_blob_lock_key(text), cb_document_exists(uuid), cb_document_hold(uuid);
+DROP FUNCTION cb_recorded_blobs(text, integer), cb_unreferenced_blobs(text[]), cb_blob_referenced(text),
+    cb_record_blob(text, bigint), cb_blob_lock_key(text);

@@ -121,14 +121,8 @@ CREATE TRIGGER audit_checkpoints_append_only BEFORE UPDATE OR DELETE OR TRUNCATE
 CREATE TRIGGER audit_queue_no_update BEFORE UPDATE OR TRUNCATE ON audit_queue
     FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_change();
 
--- Reading events: platform admins (the list endpoint), and the sequencer and
--- the verifier, which mark their own transactions with casebridge.audit_system.
--- Anyone may insert: every principal's actions are audited, and so are
--- refused sign-ins, which have no principal.
+-- Who reads and inserts events: migrations/access/48_records.sql.
 ALTER TABLE audit_events ENABLE ROW LEVEL SECURITY;
-CREATE POLICY audit_events_insert ON audit_events FOR INSERT TO casebridge_app WITH CHECK (true);
-CREATE POLICY audit_events_read ON audit_events FOR SELECT TO casebridge_app
-    USING ((SELECT cb_has_role('admin')) OR (SELECT cb_setting('audit_system')) = 'on');
 
 -- Column list: the database alone assigns id and occurred_at, so the
 -- application can neither forge an event's time nor take an id the

@@ -143,6 +143,35 @@ func TestBodyLimit(t *testing.T) {
 	}
 }
 
+// A person's facility names a registered facility (a managed list): any
+// other name is a 422 naming the field, and nothing changes.
+func TestFacilityMustBeRegistered(t *testing.T) {
+	t.Parallel()
+	a := newCaseAPI(t, nil)
+	x := a.w.Person("cn-detained")
+	path := "/api/v1/persons/" + x.ID.String()
+	r := a.request("gdi-officer", "PATCH", path, `{"facility": "Prey Sar"}`, "If-Match", etag(x.ID, a.version("persons", x.ID)))
+	if r.status != http.StatusUnprocessableEntity || !strings.Contains(string(r.body), `"field":"facility"`) {
+		t.Fatalf("unregistered facility: %d, want 422 naming facility\n%s", r.status, r.body)
+	}
+	var facility string
+	if err := a.owner.Raw(`SELECT facility FROM persons WHERE id = ?`, x.ID).Scan(&facility).Error; err != nil || facility != x.Facility {
+		t.Fatalf("after the refusal the facility is %q (%v), want %q", facility, err, x.Facility)
+	}
+	r = a.request("gdi-officer", "POST", "/api/v1/facilities", `{"name": "Prey Sar", "kind": "prison"}`)
+	if r.status != http.StatusCreated {
+		t.Fatalf("register Prey Sar: %d\n%s", r.status, r.body)
+	}
+	r = a.request("gdi-officer", "PATCH", path, `{"facility": "Prey Sar"}`, "If-Match", etag(x.ID, a.version("persons", x.ID)))
+	if r.status != http.StatusOK {
+		t.Fatalf("registered facility: %d\n%s", r.status, r.body)
+	}
+	r = a.request("gdi-officer", "POST", "/api/v1/facilities", `{"name": "Prey Sar", "kind": "shelter"}`)
+	if r.status != http.StatusUnprocessableEntity {
+		t.Fatalf("register Prey Sar twice: %d, want 422\n%s", r.status, r.body)
+	}
+}
+
 // Optimistic concurrency: If-Match with the ETag of the last read; none
 // is 428, another version 412.
 func TestIfMatch(t *testing.T) {
@@ -153,7 +182,7 @@ func TestIfMatch(t *testing.T) {
 		what, as, path, body string
 	}{
 		{"case", "gdi-officer", "/api/v1/cases/" + w.Case("owned").ID.String(), `{"summary": "changed"}`},
-		{"person", "gdi-officer", "/api/v1/persons/" + w.Person("cn-detained").ID.String(), `{"facility": "Prey Sar"}`},
+		{"person", "gdi-officer", "/api/v1/persons/" + w.Person("cn-detained").ID.String(), `{"facility": "Social affairs shelter, PP"}`},
 		{"agency", "gdi-admin", "/api/v1/agencies/" + w.Agencies["ppm"].ID.String(), `{"name": "Sihanoukville Police"}`},
 	} {
 		var e1 string

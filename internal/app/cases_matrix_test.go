@@ -34,6 +34,9 @@ var (
 		"detained_at", "entry_ban_until", "facility", "family_name", "given_names", "id", "nationality",
 		"passport_number", "sex"}
 	chargeKeys = []string{"case_kind", "court_name", "hearing_date", "legal_basis", "status"}
+	// The summary projection: id, names, sex, nationality, custody status
+	// and the person's role in each case (cases).
+	personSummaryKeys = []string{"cases", "custody_status", "family_name", "given_names", "id", "nationality", "sex"}
 	// Words that must never appear in a consular document: the world puts
 	// them in screening notes, addresses, summaries and notes.
 	consularForbidden = []string{"screening of", "address of", "Summary of", "Notes of", "asylum",
@@ -101,6 +104,8 @@ func responseSchema(method, path string, status int) string {
 		"POST /api/v1/agencies":             "Agency",
 		"PATCH /api/v1/agencies/{}":         "Agency",
 		"GET /api/v1/users":                 "UserList",
+		"GET /api/v1/facilities":            "FacilityList",
+		"POST /api/v1/facilities":           "Facility",
 	}[method+" "+route]
 }
 
@@ -126,6 +131,33 @@ func (m *matrix) consular(name, as string, r response) {
 			m.t.Errorf("%s | %s: the consular document contains %q:\n%s", as, name, word, r.body)
 		}
 	}
+}
+
+// nationalFacts checks what the consular projection says of x: the
+// facility as the own state may see it (never a shelter's name) and the
+// charges of the cases that link x as detainee or suspect only.
+func (m *matrix) nationalFacts(as string, x *authztest.Person, r response) {
+	m.t.Helper()
+	obj := r.object(m.t)
+	if got, want := obj["facility"], m.a.w.ConsularFacility(x); got != want {
+		m.t.Errorf("%s | national %s: facility %q, want %q", as, x.Name, got, want)
+	}
+	charges, _ := obj["charges"].([]any)
+	if want := len(m.a.w.Charges(m.a.w.Principal(as), x)); len(charges) != want {
+		m.t.Errorf("%s | national %s: %d charges, want %d:\n%s", as, x.Name, len(charges), want, r.body)
+	}
+	if strings.Contains(string(r.body), "shelter") {
+		m.t.Errorf("%s | national %s: the consular document names a shelter:\n%s", as, x.Name, r.body)
+	}
+}
+
+func worldPersonByID(w *authztest.World, id string) *authztest.Person {
+	for _, x := range w.Persons {
+		if x.ID.String() == id {
+			return x
+		}
+	}
+	panic("no person " + id)
 }
 
 // status picks the expected status: ok when allowed, 403 when the object
@@ -170,6 +202,12 @@ func TestAuthorizationMatrix(t *testing.T) {
 					m.keys("case "+c.Name, as, obj, caseFullKeys)
 				} else {
 					m.keys("case "+c.Name, as, obj, caseSummaryKeys)
+				}
+				// A count shown counts only what the principal may see.
+				if g.Level == "full" {
+					if n, _ := obj["persons_count"].(float64); int(n) != len(w.CasePersons(p, c)) {
+						t.Errorf("%s | case %s: persons_count %v, want %d", as, c.Name, obj["persons_count"], len(w.CasePersons(p, c)))
+					}
 				}
 				acc, _ := obj["access"].(map[string]any)
 				wantCeiling := any(nil)
@@ -225,18 +263,25 @@ func TestAuthorizationMatrix(t *testing.T) {
 			if r.status == 200 {
 				ids, items := listIDs(t, r, "person")
 				var want []string
-				for _, x := range c.Persons {
-					// The case's list holds the persons P sees in full; an
-					// embassy's own nationals are only in its consular list.
-					if w.PersonFull(p, x) {
-						want = append(want, x.ID.String())
-					}
+				// The case's list holds every linked person P may see, in
+				// full or in the summary projection; an embassy's own
+				// nationals are only in its consular list.
+				for _, x := range w.CasePersons(p, c) {
+					want = append(want, x.ID.String())
 				}
 				if !slices.Equal(sortedCopy(ids), sortedCopy(want)) {
 					t.Errorf("%s | persons of %s: %v, want %v", as, c.Name, ids, want)
 				}
-				for _, it := range items {
-					m.keys("linked person", as, it["person"].(map[string]any), personFullKeys)
+				for i, it := range items {
+					x := worldPersonByID(w, ids[i])
+					keys := personFullKeys
+					if !w.PersonFull(p, x) {
+						keys = personSummaryKeys
+					}
+					m.keys("linked person "+x.Name+" of "+c.Name, as, it["person"].(map[string]any), keys)
+					if it["role"] != x.Role(c) {
+						t.Errorf("%s | persons of %s: %s has role %v, want %s", as, c.Name, x.Name, it["role"], x.Role(c))
+					}
 				}
 			}
 			scratch := w.Person("scratch-" + c.Owner.Code)
@@ -251,7 +296,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 				r = m.expect("unlink a person from "+c.Name, as, "DELETE", path+"/persons/"+x.ID.String(), "",
 					status(visible, w.CanEdit(p, c), http.StatusNoContent))
 				if r.status == http.StatusNoContent {
-					a.exec(`INSERT INTO case_persons (case_id, person_id) VALUES (?, ?)`, c.ID, x.ID)
+					a.exec(`INSERT INTO case_persons (case_id, person_id, role) VALUES (?, ?, ?)`, c.ID, x.ID, x.Role(c))
 				}
 			}
 		}
@@ -262,10 +307,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 			path := "/api/v1/persons/" + x.ID.String()
 			r := m.expect("read person "+x.Name, as, "GET", path, "", status(visible, visible, 200))
 			if r.status == 200 {
-				if proj == "full" {
+				switch proj {
+				case "full":
 					m.keys("person "+x.Name, as, r.object(t), personFullKeys)
-				} else {
+				case "summary":
+					m.keys("person "+x.Name, as, r.object(t), personSummaryKeys)
+				default:
 					m.consular("person "+x.Name, as, r)
+					m.nationalFacts(as, x, r)
 				}
 			}
 			m.expect("edit person "+x.Name, as, "PATCH", path, `{"address": "address of `+x.Name+`"}`,
@@ -280,6 +329,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			r = m.expect("consular view of "+x.Name, as, "GET", "/api/v1/consular/nationals/"+x.ID.String(), "", want)
 			if r.status == 200 {
 				m.consular("national "+x.Name, as, r)
+				m.nationalFacts(as, x, r)
 			}
 		}
 
@@ -388,6 +438,22 @@ func TestAuthorizationMatrix(t *testing.T) {
 		m.expect("edit an agency", as, "PATCH", "/api/v1/agencies/"+gdi.ID.String(), `{"name": "`+gdi.Name+`"}`,
 			status(true, w.IsAdmin(p), 200), "If-Match", etag(gdi.ID, a.version("agencies", gdi.ID)))
 		m.expect("list users", as, "GET", "/api/v1/users", "", status(true, w.IsAdmin(p), 200))
+
+		// Facilities: read by the agencies that hold, screen, oversee or try
+		// persons (never an embassy); registered by their officers and
+		// supervisors (immigration police, counter-trafficking) and admins.
+		readsFacilities := p.Agency.Kind != "embassy"
+		r = m.expect("list facilities", as, "GET", "/api/v1/facilities", "", 200)
+		if n := len(r.object(t)["items"].([]any)); readsFacilities != (n > 0) {
+			t.Errorf("%s | list facilities: %d items; reads facilities: %v", as, n, readsFacilities)
+		}
+		canRegister := w.IsAdmin(p) || (canCreate)
+		r = m.expect("register a facility", as, "POST", "/api/v1/facilities",
+			`{"name": "Matrix facility `+fmt.Sprint(m.cells)+`", "kind": "police_station"}`,
+			status(true, canRegister, http.StatusCreated))
+		if r.status == http.StatusCreated {
+			a.exec(`DELETE FROM facilities WHERE id = ?`, r.object(t)["id"])
+		}
 	}
 
 	// Nobody signed in: 401 everywhere.
@@ -408,6 +474,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/consular/nationals", ""}, {"GET", "/api/v1/consular/nationals/" + x.ID.String(), ""},
 		{"GET", "/api/v1/agencies", ""}, {"POST", "/api/v1/agencies", `{}`},
 		{"PATCH", "/api/v1/agencies/" + uuid.NewString(), `{}`}, {"GET", "/api/v1/users", ""},
+		{"GET", "/api/v1/facilities", ""}, {"POST", "/api/v1/facilities", `{}`},
 	} {
 		r := m.expect("signed out", "", e.method, e.path, e.body, http.StatusUnauthorized)
 		if r.header.Get("WWW-Authenticate") == "" {

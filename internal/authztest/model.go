@@ -106,20 +106,26 @@ func (w *World) ConsularMatch(p *Principal, x *Person) bool {
 		x.Nationality == p.Agency.Country &&
 		slices.Contains(custody, x.Custody) &&
 		(x.Notification == "requested" || x.Notification == "mandatory") &&
-		(x.Flag == "none" || x.Consents)
+		(x.Flag == "none" || x.Flag == "cleared" || x.Consents)
 }
 
-// PersonFull: a grant on a linking case, the creating agency while the
+// OwnState reports whether x is a national of P's country and P an embassy:
+// such a person is seen only through the consular view (ACCESS.md, Own state).
+func (w *World) OwnState(p *Principal, x *Person) bool {
+	return p.Agency.Kind == access.KindEmbassy && x.Nationality == p.Agency.Country
+}
+
+// PersonFull: a full grant on a linking case, the creating agency while the
 // person is unlinked (staff roles), or a coordinator; never the person's own
 // state.
 func (w *World) PersonFull(p *Principal, x *Person) bool {
 	// A person's own state sees them only in the consular projection,
-	// whatever shares it holds (docs/access-decisions.md).
-	if p.Agency.Kind == access.KindEmbassy && x.Nationality == p.Agency.Country {
+	// whatever shares it holds.
+	if w.OwnState(p, x) {
 		return false
 	}
 	for _, c := range x.Cases {
-		if w.Sees(p, c) {
+		if w.CaseAccess(p, c).Level == "full" {
 			return true
 		}
 	}
@@ -129,15 +135,70 @@ func (w *World) PersonFull(p *Principal, x *Person) bool {
 	return p.Agency.Kind == access.KindInteriorMinistry && p.Has(access.RoleCoordinator)
 }
 
-// Projection is "full", "consular" or "" (the person does not exist for P).
+// PersonSummary: only summary grants on the cases linking x (and not the
+// own state): x is seen in the summary projection.
+func (w *World) PersonSummary(p *Principal, x *Person) bool {
+	if w.OwnState(p, x) || w.PersonFull(p, x) {
+		return false
+	}
+	return slices.ContainsFunc(x.Cases, func(c *Case) bool { return w.Sees(p, c) })
+}
+
+// Projection is "full", "summary", "consular" or "" (the person does not
+// exist for P).
 func (w *World) Projection(p *Principal, x *Person) string {
 	switch {
+	case w.OwnState(p, x):
+		if w.ConsularMatch(p, x) {
+			return "consular"
+		}
+		return ""
 	case w.PersonFull(p, x):
 		return "full"
-	case w.ConsularMatch(p, x):
-		return "consular"
+	case w.PersonSummary(p, x):
+		return "summary"
 	}
 	return ""
+}
+
+// CasePersons lists the persons of c that P may see listed with the case
+// (and so count): every linked person when P sees c, except an embassy's own
+// nationals.
+func (w *World) CasePersons(p *Principal, c *Case) []*Person {
+	if !w.Sees(p, c) {
+		return nil
+	}
+	var out []*Person
+	for _, x := range c.Persons {
+		if !w.OwnState(p, x) {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// Charges lists the cases whose charges an embassy sees for x in its
+// consular view: those linking x as detainee or suspect.
+func (w *World) Charges(p *Principal, x *Person) []*Case {
+	if !w.ConsularMatch(p, x) {
+		return nil
+	}
+	var out []*Case
+	for _, c := range x.Cases {
+		if r := x.Role(c); r == "detainee" || r == "suspect" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// ConsularFacility is the facility as x's own state sees it: a shelter is
+// never named.
+func (w *World) ConsularFacility(x *Person) string {
+	if x.FacilityKind == "shelter" {
+		return "in the care of the authorities"
+	}
+	return x.Facility
 }
 
 func ownerStaff(p *Principal, c *Case, roles ...access.Role) bool {
@@ -191,4 +252,28 @@ func (w *World) IsAdmin(p *Principal) bool { return p.Has(access.RoleAdmin) }
 // IsConsularViewer: an embassy liaison.
 func (w *World) IsConsularViewer(p *Principal) bool {
 	return p.Agency.Kind == access.KindEmbassy && p.Has(access.RoleLiaison)
+}
+
+// DocumentReadable: P reads document d iff it is not withdrawn (or P is a
+// supervisor of the owner agency) and either a full grant on its case has a
+// ceiling at or above its classification — never for an embassy about its
+// own national — or (embassies) d is about a person in P's consular view,
+// consular releasable and at most restricted.
+func (w *World) DocumentReadable(p *Principal, d *Document) bool {
+	if d.Withdrawn && !(p.Agency == d.Case.Owner && p.Has(access.RoleSupervisor)) {
+		return false
+	}
+	g := w.CaseAccess(p, d.Case)
+	if g.Level == "full" && g.Ceiling >= rank[d.Classification] && (d.Person == nil || !w.OwnState(p, d.Person)) {
+		return true
+	}
+	return p.Agency.Kind == access.KindEmbassy && d.Person != nil && w.ConsularMatch(p, d.Person) &&
+		d.Releasable && rank[d.Classification] <= rank["restricted"]
+}
+
+// DocumentListed: d appears in its case's document list for P — readable,
+// and not about an embassy's own national (those are shown with the person
+// in the consular view).
+func (w *World) DocumentListed(p *Principal, d *Document) bool {
+	return w.DocumentReadable(p, d) && (d.Person == nil || !w.OwnState(p, d.Person))
 }

@@ -93,16 +93,46 @@ type Person struct {
 	Cleared      bool
 	Asylum       bool
 	Cases        []*Case
+	// Roles is the person's role in a case when it is not detainee.
+	Roles        map[*Case]string
+	Facility     string
+	FacilityKind string
 	Version      int
 }
 
-// World is every agency, principal, case, share and person.
+// Role is x's role in case c.
+func (x *Person) Role(c *Case) string {
+	if r, ok := x.Roles[c]; ok {
+		return r
+	}
+	return "detainee"
+}
+
+// Facilities of the world, by name: kind.
+var Facilities = map[string]string{
+	"Phnom Penh IDC":             "detention_centre",
+	"Social affairs shelter, PP": "shelter",
+}
+
+// Document is a document of a case, perhaps about one person.
+type Document struct {
+	Name           string
+	ID             uuid.UUID
+	Case           *Case
+	Person         *Person // nil: about no person
+	Classification string
+	Releasable     bool
+	Withdrawn      bool
+}
+
+// World is every agency, principal, case, share, person and document.
 type World struct {
 	Agencies   map[string]*Agency
 	Principals []*Principal
 	Cases      []*Case
 	Persons    []*Person
 	Shares     []*Share
+	Documents  []*Document
 	// Counters are the agencies with a case reference counter row;
 	// IdemOwners the principals with a stored idempotency key.
 	Counters   []*Agency
@@ -139,8 +169,8 @@ func (w *World) Principal(name string) *Principal {
 	panic("authztest: no principal " + name)
 }
 
-// New describes the world (nothing is written yet; see Insert).
-func New() *World {
+// newDirectory makes the agencies and principals every world shares.
+func newDirectory() *World {
 	w := &World{Agencies: map[string]*Agency{}}
 	agency := func(code, name string, kind access.Kind, country string) *Agency {
 		a := &Agency{ID: uuid.New(), Code: code, Name: name, Kind: kind, Country: country}
@@ -176,6 +206,16 @@ func New() *World {
 	principal("moi-admin", moi, "admin")
 	principal("court-pp-clerk", courtPP, "clerk")
 	principal("court-sr-clerk", courtSR, "clerk")
+	return w
+}
+
+// New describes the fixed world of named situations (nothing is written
+// yet; see Insert).
+func New() *World {
+	w := newDirectory()
+	gdi, ppm, ncct := w.Agencies["gdi"], w.Agencies["ppm"], w.Agencies["ncct"]
+	embVN, moi := w.Agencies["emb-vn"], w.Agencies["moi"]
+	courtPP, courtSR := w.Agencies["court-pp"], w.Agencies["court-sr"]
 
 	kase := func(name string, owner *Agency, status string, court *Agency) *Case {
 		c := &Case{Name: name, ID: uuid.New(), Owner: owner, Status: status, Court: court, Version: 1}
@@ -189,7 +229,8 @@ func New() *World {
 	}
 	person := func(name string, creator *Agency, nationality, custody, notification, flag string, cs ...*Case) *Person {
 		p := &Person{Name: name, ID: uuid.New(), Creator: creator, Nationality: nationality, Custody: custody,
-			Notification: notification, Flag: flag, Cases: cs, Version: 1}
+			Notification: notification, Flag: flag, Cases: cs, Version: 1, Roles: map[*Case]string{},
+			Facility: "Phnom Penh IDC", FacilityKind: "detention_centre"}
 		for _, c := range cs {
 			c.Persons = append(c.Persons, p)
 		}
@@ -227,14 +268,23 @@ func New() *World {
 	person("cn-victim", gdi, "CN", "detained", "requested", "suspected", victim)    // 4: possible victim, no consent
 	consent := person("cn-victim-consents", gdi, "CN", "detained", "requested", "identified", victim)
 	consent.Consents = true
+	// A consenting victim at a shelter: the embassy sees them, never the shelter's name.
+	consent.Facility, consent.FacilityKind = "Social affairs shelter, PP", "shelter"
+	// Screening ended cleared: no longer a possible victim, visible under conditions 1–3.
 	clr := person("cn-cleared", gdi, "CN", "detained", "requested", "cleared", cleared)
 	clr.Cleared = true
+	// A witness in one case and a suspect in another: charges name only the latter.
+	wit := person("cn-witness", gdi, "CN", "detained", "requested", "none", courtBefore, own)
+	wit.Roles[courtBefore] = "witness"
+	wit.Roles[own] = "suspect"
 	asylum := person("cn-claimant", gdi, "CN", "detained", "mandatory", "none", own)
 	asylum.Asylum = true
 	person("cn-deported", gdi, "CN", "deported", "mandatory", "none", sharedExpired)
 	person("cn-charged", gdi, "CN", "charged", "requested", "none", courtBefore)
 	person("cn-convicted", gdi, "CN", "convicted", "requested", "none", courtAfter, sharedRevoked)
 	person("vn-ppm", ppm, "VN", "awaiting_deportation", "requested", "none", ppmOwn)
+	// A summary share shows persons in the summary projection only.
+	person("th-summary", gdi, "TH", "detained", "requested", "none", sharedSummary)
 	// The Vietnamese embassy holds a full share of "shared-full": its own
 	// national there, an asylum claimant, is still consular-only to it.
 	vnClaimant := person("vn-shared-claimant", gdi, "VN", "detained", "requested", "none", sharedFull)
@@ -286,6 +336,9 @@ func (w *World) Insert(t testing.TB, owner *gorm.DB) {
 				c.ID, c.Status)
 		}
 	}
+	for _, name := range sortedKeys(Facilities) {
+		exec(`INSERT INTO facilities (name, kind) VALUES (?, ?)`, name, Facilities[name])
+	}
 	for _, p := range w.Persons {
 		var deported any
 		if p.Custody == "deported" {
@@ -294,11 +347,38 @@ func (w *World) Insert(t testing.TB, owner *gorm.DB) {
 		exec(`INSERT INTO persons (id, family_name, given_names, nationality, custody_status, deported_at,
 				consular_notification, trafficking_flag, victim_consents_to_embassy, ct_proceedings_cleared,
 				asylum_claimed, screening_notes, address, created_by_agency_id, facility)
-			VALUES (?, ?, 'Given', ?, ?, ?, ?, ?, ?, ?, ?, 'screening of '||?, 'address of '||?, ?, 'Phnom Penh IDC')`,
+			VALUES (?, ?, 'Given', ?, ?, ?, ?, ?, ?, ?, ?, 'screening of '||?, 'address of '||?, ?, ?)`,
 			p.ID, "Family "+p.Name, p.Nationality, p.Custody, deported, p.Notification, p.Flag, p.Consents,
-			p.Cleared, p.Asylum, p.Name, p.Name, p.Creator.ID)
+			p.Cleared, p.Asylum, p.Name, p.Name, p.Creator.ID, p.Facility)
 		for _, c := range p.Cases {
-			exec(`INSERT INTO case_persons (case_id, person_id) VALUES (?, ?)`, c.ID, p.ID)
+			exec(`INSERT INTO case_persons (case_id, person_id, role) VALUES (?, ?, ?)`, c.ID, p.ID, p.Role(c))
+		}
+	}
+	for _, d := range w.Documents {
+		sha := fmt.Sprintf("%064x", d.ID[:])
+		var person any
+		if d.Person != nil {
+			person = d.Person.ID
+		}
+		var withdrawnAt, reason any
+		if d.Withdrawn {
+			withdrawnAt, reason = time.Now(), "withdrawn in the world"
+		}
+		err := owner.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec(`INSERT INTO blobs (sha256, size) VALUES (?, 10)`, sha).Error; err != nil {
+				return err
+			}
+			if err := tx.Exec(`INSERT INTO documents (id, case_id, person_id, title, kind, classification,
+					consular_releasable, current_version, withdrawn_at, withdrawn_reason)
+				VALUES (?, ?, ?, ?, 'evidence', ?, ?, 1, ?, ?)`, d.ID, d.Case.ID, person, "Document "+d.Name,
+				d.Classification, d.Releasable, withdrawnAt, reason).Error; err != nil {
+				return err
+			}
+			return tx.Exec(`INSERT INTO document_versions (document_id, version, sha256, size, media_type, filename)
+				VALUES (?, 1, ?, 10, 'application/pdf', 'world.pdf')`, d.ID, sha).Error
+		})
+		if err != nil {
+			t.Fatalf("authztest: document %s: %v", d.Name, err)
 		}
 	}
 	for _, s := range w.Shares {

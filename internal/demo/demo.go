@@ -193,6 +193,13 @@ func write(ctx context.Context, tx pgx.Tx, w *World) error {
 		ids[a.Code] = id
 	}
 
+	for name, kind := range Facilities {
+		if _, err := tx.Exec(ctx, `INSERT INTO facilities (name, kind) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`,
+			name, kind); err != nil {
+			return fmt.Errorf("demo: facility %s: %w", name, err)
+		}
+	}
+
 	persons := make([][]any, len(w.Persons))
 	for i, p := range w.Persons {
 		persons[i] = []any{p.ID, p.Family, p.Given, p.FamilyNative, p.GivenNative, p.Sex, p.DateOfBirth,

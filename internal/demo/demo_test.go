@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -244,6 +245,9 @@ func TestEachDemoAccountSeesWhatAccessSays(t *testing.T) {
 				AgencyCode: ag.Code, AgencyName: ag.Name, Kind: access.Kind(ag.Kind), Country: ag.Country, Roles: roles}
 			want := expected(w, ag, roles)
 			got := observed(t, store.WithDB(ctx, app), p, w)
+			if ag.Kind == "embassy" {
+				shelterNames(t, store.WithDB(ctx, app), p, w)
+			}
 			for _, part := range []struct {
 				name      string
 				got, want []string
@@ -355,14 +359,16 @@ func expected(w *World, ag Agency, roles []access.Role) seen {
 	nonAdmin := slices.ContainsFunc(roles, func(r access.Role) bool { return r != access.RoleAdmin })
 	var s seen
 	visibleCase := map[int]bool{}
+	fullCase := map[int]bool{}
 	for i, c := range w.Cases {
-		g := false
+		g, summaryOnly := false, true
 		if c.Owner == ag.Code && staff { // G1
-			g = true
+			g, summaryOnly = true, false
 		}
 		for _, sh := range w.Shares { // G2
 			if sh.Case == i && sh.Agency == ag.Code && sh.Describe == "active" && nonAdmin {
 				g = true
+				summaryOnly = summaryOnly && sh.Level == "summary"
 			}
 		}
 		victim := false
@@ -372,19 +378,25 @@ func expected(w *World, ag Agency, roles []access.Role) seen {
 			}
 		}
 		if ag.Kind == "counter_trafficking" && staff && victim { // G3
-			g = true
+			g, summaryOnly = true, false
 		}
 		if ag.Kind == "interior_ministry" && has(access.RoleCoordinator) { // G4
-			g = true
+			g, summaryOnly = true, false
 		}
 		if ag.Kind == "court" && has(access.RoleClerk) && c.Court == ag.Code &&
 			(c.Status == "before_court" || c.Status == "adjudicated") { // G5
-			g = true
+			g, summaryOnly = true, false
 		}
 		if g {
 			visibleCase[i] = true
+			fullCase[i] = !summaryOnly
 			s.cases = append(s.cases, c.Reference)
 			for _, l := range c.Links {
+				// An embassy's own nationals are left out of a shared case's
+				// person list (and so of every count over it).
+				if p := w.Persons[l.Person]; ag.Kind == "embassy" && p.Nationality == ag.Country {
+					continue
+				}
 				s.links = append(s.links, c.Reference+"/"+w.Persons[l.Person].ID.String())
 			}
 		}
@@ -394,7 +406,7 @@ func expected(w *World, ag Agency, roles []access.Role) seen {
 	for i, c := range w.Cases {
 		for _, l := range c.Links {
 			linked[l.Person] = true
-			if visibleCase[i] {
+			if fullCase[i] {
 				full[l.Person] = true
 			}
 		}
@@ -402,7 +414,7 @@ func expected(w *World, ag Agency, roles []access.Role) seen {
 	custody := []string{"detained", "charged", "convicted", "awaiting_deportation", "deported"}
 	for i, p := range w.Persons {
 		// An embassy never sees its own nationals in full, shares or not
-		// (docs/access-decisions.md; migration 00048).
+		// (ACCESS.md, Own state).
 		ownState := ag.Kind == "embassy" && p.Nationality == ag.Country
 		if (full[i] || (!linked[i] && p.CreatedBy == ag.Code && staff) ||
 			(ag.Kind == "interior_ministry" && has(access.RoleCoordinator))) && !ownState {
@@ -410,12 +422,47 @@ func expected(w *World, ag Agency, roles []access.Role) seen {
 		}
 		if ag.Kind == "embassy" && has(access.RoleLiaison) && p.Nationality == ag.Country &&
 			slices.Contains(custody, p.Custody) && p.Notification != "declined" &&
-			(p.Flag == "none" || p.Consents) { // condition 4, to the letter: "cleared" is not "none"
+			(p.Flag == "none" || p.Flag == "cleared" || p.Consents) { // condition 4: a cleared screening ended
 			s.consular = append(s.consular, p.ID.String())
 		}
 	}
 	sortAll(&s)
 	return s
+}
+
+// shelterNames checks that an embassy's nationals at a shelter are shown
+// "in the care of the authorities", never at the shelter by name (the demo
+// has consenting victims there whom their embassy sees).
+func shelterNames(t *testing.T, ctx context.Context, p access.Principal, w *World) {
+	t.Helper()
+	atShelter := map[string]bool{}
+	for _, x := range w.Persons {
+		if Facilities[x.Facility] == "shelter" {
+			atShelter[x.ID.String()] = true
+		}
+	}
+	var rows []struct{ ID, Facility string }
+	err := store.WithTx(access.WithPrincipal(ctx, p), func(ctx context.Context) error {
+		return store.DB(ctx).Raw("SELECT id::text AS id, facility FROM consular_nationals").Scan(&rows).Error
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, r := range rows {
+		if strings.Contains(strings.ToLower(r.Facility), "shelter") {
+			t.Errorf("%s sees a national at %q", p.Subject, r.Facility)
+		}
+		if atShelter[r.ID] {
+			seen++
+			if r.Facility != "in the care of the authorities" {
+				t.Errorf("%s sees a national at the shelter as %q", p.Subject, r.Facility)
+			}
+		}
+	}
+	if p.Country == "CN" && seen == 0 {
+		t.Errorf("emb-cn sees none of its nationals at the shelter: the demo should have a consenting one")
+	}
 }
 
 // observed reads what the database shows principal p.

@@ -112,6 +112,18 @@ func (w *World) Case(ref string) *Case {
 	return nil
 }
 
+// Facilities of the demo, by name: kind (ACCESS.md). The social affairs
+// shelter protects possible victims: their embassy sees "in the care of the
+// authorities", never its name.
+var Facilities = map[string]string{
+	facilityPochentong: "detention_centre",
+	facilityNCCT:       "other",
+	facilityShelter:    "shelter",
+	facilityPrison:     "prison",
+	facilityPSN:        "police_station",
+	facilityBavet:      "police_station",
+}
+
 // Facilities, routes and places of the demo (invented, after the seeds).
 const (
 	facilityPochentong = "Immigration Detention Centre, Pochentong"
@@ -119,6 +131,7 @@ const (
 	facilityShelter    = "Social affairs shelter, Phnom Penh"
 	facilityPrison     = "Municipal prison, Phnom Penh"
 	facilityPSN        = "Preah Sihanouk Provincial Police holding facility"
+	facilityBavet      = "Border police post, Bavet"
 	viaAirport         = "Phnom Penh International Airport"
 	viaTrapaingPhlong  = "Trapaing Phlong International Border Checkpoint"
 	viaBavet           = "Bavet International Border Checkpoint"
@@ -477,7 +490,7 @@ func (b *builder) bavet() {
 	var ps []int
 	for i := range 8 {
 		ps = append(ps, b.person("VN", []string{"male", "female"}[i%4/3], "gdi", op, func(p *Person) {
-			b.detain(p, op, "Border police post, Bavet")
+			b.detain(p, op, facilityBavet)
 			deport(p, at("2025-05-20T01:00:00Z").Add(time.Duration(i)*time.Minute), viaBavet)
 		}))
 	}

@@ -368,7 +368,7 @@ type docRow struct {
 const docSelect = `SELECT d.id, d.case_id, d.person_id, d.title, d.kind, d.classification,
 		d.consular_releasable, d.current_version, d.revision, d.withdrawn_at, d.withdrawn_by,
 		d.withdrawn_reason, d.created_by, d.created_at, d.updated_at,
-		cb_case_visible(d.case_id) AS case_visible,
+		(cb_case_visible(d.case_id) AND cb_document_listed(d.person_id)) AS case_visible,
 		v.sha256 AS v_sha256, v.size AS v_size, v.media_type AS v_media_type,
 		v.filename AS v_filename, v.created_by AS v_created_by, v.created_at AS v_created_at
 	FROM documents d
@@ -513,7 +513,9 @@ func (s *Service) List(ctx context.Context, f ListFilter) (Page, error) {
 			if err := caseVisible(ctx, f.CaseID); err != nil {
 				return err
 			}
-			q += `d.case_id = ?`
+			// A document about an embassy's own national is shown with the
+			// person in the consular view, never in a case's list.
+			q += `d.case_id = ? AND cb_document_listed(d.person_id)`
 			args = append(args, f.CaseID)
 		} else {
 			q += `d.person_id = ?`

@@ -257,14 +257,22 @@ func toShareResponse(s cases.Share) shareResponse {
 		CreatedAt: s.CreatedAt.UTC(), RevokedAt: utc(s.RevokedAt), Active: s.Active}
 }
 
+// linkedPersonResponse: person is a personResponse (full projection) or a
+// personSummaryResponse (summary projection).
 type linkedPersonResponse struct {
-	Role     string         `json:"role"`
-	LinkedAt time.Time      `json:"linked_at"`
-	Person   personResponse `json:"person"`
+	Role     string    `json:"role"`
+	LinkedAt time.Time `json:"linked_at"`
+	Person   any       `json:"person"`
 }
 
 func toLinkedResponse(l persons.Linked) linkedPersonResponse {
-	return linkedPersonResponse{Role: string(l.Role), LinkedAt: l.LinkedAt.UTC(), Person: toPersonResponse(l.Person)}
+	r := linkedPersonResponse{Role: string(l.Role), LinkedAt: l.LinkedAt.UTC()}
+	if l.Person != nil {
+		r.Person = toPersonResponse(*l.Person)
+	} else {
+		r.Person = toSummaryResponse(*l.Summary)
+	}
+	return r
 }
 
 func caseLocation(id uuid.UUID) string { return "/api/v1/cases/" + id.String() }

@@ -216,6 +216,29 @@ func toPersonResponse(p persons.Person) personResponse {
 	return r
 }
 
+// personSummaryResponse is the summary projection (ACCESS.md, Persons):
+// no other key of the full projection.
+type personSummaryResponse struct {
+	ID            string             `json:"id"`
+	FamilyName    string             `json:"family_name"`
+	GivenNames    string             `json:"given_names"`
+	Sex           string             `json:"sex"`
+	Nationality   string             `json:"nationality"`
+	CustodyStatus string             `json:"custody_status"`
+	Cases         []caseLinkResponse `json:"cases"`
+}
+
+func toSummaryResponse(p persons.Summary) personSummaryResponse {
+	r := personSummaryResponse{ID: p.ID.String(), FamilyName: p.FamilyName, GivenNames: p.GivenNames,
+		Sex: string(p.Sex), Nationality: p.Nationality, CustodyStatus: string(p.CustodyStatus),
+		Cases: make([]caseLinkResponse, len(p.Cases))}
+	for i, l := range p.Cases {
+		r.Cases[i] = caseLinkResponse{CaseID: l.CaseID.String(), Reference: l.Reference, Role: string(l.Role),
+			LinkedAt: l.LinkedAt.UTC()}
+	}
+	return r
+}
+
 func personLocation(id uuid.UUID) string { return "/api/v1/persons/" + id.String() }
 
 // Handlers.
@@ -291,6 +314,10 @@ func (h personHandlers) get(c *gin.Context) {
 	}
 	if rec.National != nil {
 		c.JSON(http.StatusOK, toNationalResponse(*rec.National))
+		return
+	}
+	if rec.Summary != nil {
+		c.JSON(http.StatusOK, toSummaryResponse(*rec.Summary))
 		return
 	}
 	c.Header("ETag", versionETag(rec.Person.ID, rec.Person.Version))

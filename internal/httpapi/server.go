@@ -106,6 +106,7 @@ func (s *Server) routes() {
 	s.personRoutes(s.engine.Group("/api/v1"))
 	s.consularRoutes(s.engine.Group("/api/v1"))
 	s.agencyRoutes(s.engine.Group("/api/v1"))
+	s.facilityRoutes(s.engine.Group("/api/v1"))
 }
 
 // withStore puts the connection pool into the request context, where the

@@ -97,6 +97,7 @@ type Projection string
 // Projections (ACCESS.md, Persons).
 const (
 	ProjectionFull     Projection = "full"
+	ProjectionSummary  Projection = "summary"
 	ProjectionConsular Projection = "consular"
 )
 
@@ -178,19 +179,43 @@ type Charge struct {
 	HearingDate *time.Time
 }
 
+// Summary is the summary projection of a person (ACCESS.md, Persons): what
+// a principal whose grants on the linking cases are all summary sees. Cases
+// are the linking cases it sees, with the person's role in each.
+type Summary struct {
+	ID            uuid.UUID
+	FamilyName    string
+	GivenNames    string
+	Sex           Sex
+	Nationality   string
+	CustodyStatus Custody
+	Cases         []CaseLink
+}
+
 // Record is a person in the projection the principal has: exactly one of
-// Person (full) and National (consular) is set.
+// Person (full), Summary and National (consular) is set.
 type Record struct {
 	Projection Projection
 	Person     *Person
+	Summary    *Summary
 	National   *National
 }
 
-// Linked is a person as linked to one case.
+// Linked is a person as linked to one case: Person in full, or Summary when
+// the principal sees the person in the summary projection only.
 type Linked struct {
 	Role     Role
 	LinkedAt time.Time
-	Person   Person
+	Person   *Person
+	Summary  *Summary
+}
+
+// key is the linked person's place in the list order.
+func (l Linked) key() nameKey {
+	if l.Person != nil {
+		return nameKey{Family: l.Person.FamilyName, Given: l.Person.GivenNames, ID: l.Person.ID}
+	}
+	return nameKey{Family: l.Summary.FamilyName, Given: l.Summary.GivenNames, ID: l.Summary.ID}
 }
 
 // Fields is the editable data of a person; New and Patch use it. A nil

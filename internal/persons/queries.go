@@ -137,6 +137,35 @@ func getPerson(ctx context.Context, id uuid.UUID) (Person, error) {
 	return ps[0], nil
 }
 
+// getSummary reads person id in the summary projection (the
+// person_summaries view holds only its columns), with the linking cases the
+// principal sees and the person's role in each.
+func getSummary(ctx context.Context, id uuid.UUID) (Summary, error) {
+	var rows []struct {
+		ID            uuid.UUID `gorm:"column:id"`
+		FamilyName    string    `gorm:"column:family_name"`
+		GivenNames    string    `gorm:"column:given_names"`
+		Sex           string    `gorm:"column:sex"`
+		Nationality   string    `gorm:"column:nationality"`
+		CustodyStatus string    `gorm:"column:custody_status"`
+	}
+	err := store.DB(ctx).Raw(`SELECT id, family_name, given_names, sex, nationality, custody_status
+		FROM person_summaries WHERE id = ?`, id).Scan(&rows).Error
+	if err != nil {
+		return Summary{}, fmt.Errorf("query person summary: %w", err)
+	}
+	if len(rows) == 0 {
+		return Summary{}, fmt.Errorf("person %s: %w", id, apperr.ErrNotFound)
+	}
+	r := rows[0]
+	ps := []Person{{ID: r.ID, Cases: []CaseLink{}}}
+	if err := addCaseLinks(ctx, ps, []uuid.UUID{r.ID}); err != nil {
+		return Summary{}, err
+	}
+	return Summary{ID: r.ID, FamilyName: r.FamilyName, GivenNames: r.GivenNames, Sex: Sex(r.Sex),
+		Nationality: r.Nationality, CustodyStatus: Custody(r.CustodyStatus), Cases: ps[0].Cases}, nil
+}
+
 // projection asks the database which projection of person id the
 // principal has: full, consular, or none (ErrNotFound).
 func projection(ctx context.Context, id uuid.UUID) (Projection, error) {

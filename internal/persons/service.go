@@ -212,6 +212,12 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (Record, error) {
 				return err
 			}
 			rec.Person = &p
+		case ProjectionSummary:
+			sm, err := getSummary(ctx, id)
+			if err != nil {
+				return err
+			}
+			rec.Summary = &sm
 		case ProjectionConsular:
 			n, err := getNational(ctx, id)
 			if err != nil {

@@ -49,6 +49,11 @@ func Map(err error, permission string) error {
 	case UniqueViolation:
 		return apperr.With(apperr.ErrConflict, "It already exists (%s).", field(pg))
 	case CheckViolation, NotNullViolation:
+		// Our own triggers name the column and say what it must be
+		// ("facility must name a registered facility").
+		if pg.ColumnName != "" && strings.HasPrefix(pg.Message, pg.ColumnName+" must ") {
+			return apperr.Invalid(pg.ColumnName, "%s", strings.TrimPrefix(pg.Message, pg.ColumnName+" "))
+		}
 		return apperr.Invalid(field(pg), "is not allowed")
 	case ForeignKeyViolation:
 		return apperr.Invalid(field(pg), "names nothing that exists")

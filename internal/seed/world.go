@@ -482,6 +482,9 @@ var (
 	facilities = []string{"Immigration Detention Centre, Phnom Penh", "GDI holding facility, Pochentong",
 		"Preah Sihanouk Provincial Police holding facility", "NCCT shelter, Phnom Penh",
 		"Provincial prison, Battambang", "Border police post, Bavet"}
+	// facilityKinds registers each facility with its kind before the persons go in.
+	facilityKinds = []string{"detention_centre", "detention_centre", "police_station", "shelter", "prison",
+		"police_station"}
 	routes = map[string][]string{
 		"VN": {"Trapaing Phlong International Border Checkpoint", "Bavet International Border Checkpoint", "Phnom Penh International Airport"},
 		"TH": {"Poipet International Border Checkpoint", "Cham Yeam International Border Checkpoint", "Phnom Penh International Airport"},

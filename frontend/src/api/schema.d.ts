@@ -820,6 +820,34 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/facilities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List facilities
+         * @description The managed list of places where persons are held, by name, for the
+         *     person form's facility picker. Staff of immigration police,
+         *     counter-trafficking, the interior ministry and courts read it;
+         *     embassies see a national's facility only in the consular view (a
+         *     shelter shown as "in the care of the authorities").
+         */
+        get: operations["listFacilities"];
+        put?: never;
+        /**
+         * Register a facility
+         * @description Officers and supervisors of immigration police and counter-trafficking, and administrators (facility.register).
+         */
+        post: operations["createFacility"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/agencies": {
         parameters: {
             query?: never;
@@ -1416,7 +1444,8 @@ export interface components {
             role: components["schemas"]["PersonRole"];
             /** Format: date-time */
             linked_at: string;
-            person: components["schemas"]["Person"];
+            /** @description Person (full projection) or PersonSummary (summary projection; no trafficking_flag). */
+            person: components["schemas"]["Person"] | components["schemas"]["PersonSummary"];
         };
         LinkedPersonList: {
             items: components["schemas"]["LinkedPerson"][];
@@ -1462,8 +1491,12 @@ export interface components {
             items: components["schemas"]["National"][];
             next_cursor: string | null;
         };
-        /** @description Person (full projection) or National (consular projection; has charges, no trafficking_flag). */
-        PersonView: components["schemas"]["Person"] | components["schemas"]["National"];
+        /**
+         * @description Person (full projection), PersonSummary (summary projection: names,
+         *     sex, nationality, custody status, role in each case) or National
+         *     (consular projection; has charges, no trafficking_flag).
+         */
+        PersonView: components["schemas"]["Person"] | components["schemas"]["PersonSummary"] | components["schemas"]["National"];
         Agency: {
             /** Format: uuid */
             id: string;
@@ -1478,6 +1511,39 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        /** @enum {string} */
+        FacilityKind: "detention_centre" | "police_station" | "prison" | "shelter" | "other";
+        Facility: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            kind: components["schemas"]["FacilityKind"];
+            /** Format: date-time */
+            created_at: string;
+        };
+        FacilityList: {
+            items: components["schemas"]["Facility"][];
+            next_cursor: null;
+        };
+        FacilityCreate: {
+            name: string;
+            kind: components["schemas"]["FacilityKind"];
+        };
+        /**
+         * @description The summary projection of a person (spec/ACCESS.md, Persons): what a
+         *     principal whose grants on the linking cases are all summary sees.
+         *     cases lists the linking cases it sees, with the person's role in each.
+         */
+        PersonSummary: {
+            /** Format: uuid */
+            id: string;
+            family_name: string;
+            given_names: string;
+            sex: components["schemas"]["Sex"];
+            nationality: string;
+            custody_status: components["schemas"]["CustodyStatus"];
+            cases: components["schemas"]["CaseLink"][];
         };
         AgencyList: {
             items: components["schemas"]["Agency"][];
@@ -2890,6 +2956,67 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+        };
+    };
+    listFacilities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The facilities, in one page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FacilityList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    createFacility: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1–200 visible ASCII characters chosen by the client. The first
+                 *     successful response to a request with this key is stored for 24
+                 *     hours with the change it made (one transaction); a retry with the
+                 *     same key and the same request (method, path, body) gets that
+                 *     response again (header Idempotent-Replayed: true) and changes
+                 *     nothing. The same key with a different request is 422. Only
+                 *     successful responses are stored.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FacilityCreate"];
+            };
+        };
+        responses: {
+            /** @description Registered. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Facility"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
         };
     };
     listAgencies: {

@@ -9,12 +9,13 @@ import { ErrorMessage } from "../components/ErrorMessage";
 import { labelOf } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
 import { caseKindLabels, caseStatusLabels } from "./caseTypes";
-import { custodyLabels, fullName, sexLabels, useCountryName } from "./personTypes";
+import { custodyLabels, fullName, sexLabels, useCountryName, useFacilityLabel } from "./personTypes";
 
 export function National() {
   const { personId = "" } = useParams();
   const { t, date, dateTime } = useI18n();
   const country = useCountryName();
+  const facility = useFacilityLabel();
   const q = useQuery({
     queryKey: ["national", personId],
     queryFn: () => unwrap(api.GET("/api/v1/consular/nationals/{id}", { params: { path: { id: personId } } })),
@@ -49,7 +50,7 @@ export function National() {
             <dt>{t("person.custody")}</dt>
             <dd>{labelOf(t, custodyLabels, n.custody_status)}</dd>
             <dt>{t("person.facility")}</dt>
-            <dd>{n.facility || "—"}</dd>
+            <dd>{facility(n.facility)}</dd>
             <dt>{t("person.detainedAt")}</dt>
             <dd>{dateTime(n.detained_at)}</dd>
             {n.deported_at && (
