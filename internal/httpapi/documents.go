@@ -418,7 +418,7 @@ func (h documentHandlers) content(c *gin.Context) {
 	hdr.Set("Cache-Control", "private, no-store")
 	hdr.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	hdr.Set("Cross-Origin-Resource-Policy", "same-origin")
-	http.ServeContent(c.Writer, c.Request, "", time.Time{}, content.Body)
+	http.ServeContent(&rangeProblemWriter{ResponseWriter: c.Writer, c: c}, c.Request, "", time.Time{}, content.Body)
 }
 
 // ContentDisposition builds an attachment header for a file name (RFC 6266):

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"database/sql/driver"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -117,4 +118,59 @@ func blobStatus(d *documents.Service) string {
 		return "not configured"
 	}
 	return "ok"
+}
+
+// rangeProblemWriter turns the plain-text 416 that http.ServeContent writes
+// for a range it cannot satisfy into a problem document with the request
+// id, like every other error of the API.
+type rangeProblemWriter struct {
+	http.ResponseWriter
+	c        *gin.Context
+	replaced bool
+}
+
+func (w *rangeProblemWriter) WriteHeader(code int) {
+	if code != http.StatusRequestedRangeNotSatisfiable {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	w.replaced = true
+	p := Problem{Type: problemTypeBase + "range-not-satisfiable", Title: "Range not satisfiable",
+		Status: code, Detail: "The Range header asks for bytes the file does not have; see Content-Range for its size.",
+		Instance: w.c.Request.URL.Path, RequestID: RequestID(w.c)}
+	body, _ := json.Marshal(p)
+	h := w.Header()
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.ResponseWriter.WriteHeader(code)
+	_, _ = w.ResponseWriter.Write(body)
+}
+
+func (w *rangeProblemWriter) Write(b []byte) (int, error) {
+	if w.replaced {
+		return len(b), nil
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// maxHeaderBytes bounds a request's header fields; larger is a 431 problem
+// (net/http's own, far larger, limit answers in plain text).
+const maxHeaderBytes = 32 << 10
+
+func headerLimit() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		n := len(c.Request.RequestURI)
+		for k, vs := range c.Request.Header {
+			for _, v := range vs {
+				n += len(k) + len(v) + 4
+			}
+		}
+		if n > maxHeaderBytes {
+			c.Header("Connection", "close")
+			Problemf(c, http.StatusRequestHeaderFieldsTooLarge, "headers-too-large", "Request header fields too large",
+				"The request's header fields exceed "+strconv.Itoa(maxHeaderBytes)+" bytes.")
+			return
+		}
+		c.Next()
+	}
 }

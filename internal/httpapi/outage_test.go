@@ -50,3 +50,21 @@ func TestStorageOutageProblems(t *testing.T) {
 func containsFold(s, sub string) bool {
 	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
 }
+
+// Found 7: HEAD /healthz answers 200 (load balancers probe with HEAD), and
+// header fields over the limit are a 431 problem with X-Request-ID.
+func TestContractEdges(t *testing.T) {
+	t.Parallel()
+	s := newServer(t)
+	if rec := do(s, "HEAD", "/healthz", "", nil); rec.Code != http.StatusOK {
+		t.Errorf("HEAD /healthz: %d", rec.Code)
+	}
+	rec := do(s, "GET", "/api/v1/cases", "", map[string]string{"X-Big": strings.Repeat("a", 40<<10)})
+	if rec.Code != http.StatusRequestHeaderFieldsTooLarge {
+		t.Fatalf("40 KiB header: %d", rec.Code)
+	}
+	problemOf(t, rec)
+	if rec.Header().Get("X-Request-ID") == "" {
+		t.Error("431 without X-Request-ID")
+	}
+}

@@ -66,7 +66,7 @@ func New(deps Deps) *Server {
 	s.engine.HandleMethodNotAllowed = true
 	_ = s.engine.SetTrustedProxies(nil)
 	https := strings.HasPrefix(deps.Config.Server.PublicURL, "https://")
-	s.engine.Use(func(c *gin.Context) { c.Set(loggerKey, deps.Log) }, requestID(), recovery(deps.Log), accessLog(deps.Log), s.metrics.middleware(),
+	s.engine.Use(func(c *gin.Context) { c.Set(loggerKey, deps.Log) }, requestID(), recovery(deps.Log), headerLimit(), accessLog(deps.Log), s.metrics.middleware(),
 		securityHeaders(https), guardBody(deps.Config.Server), bodyLimit(deps.Config.Server.MaxBodyBytes), s.withStore(), s.authenticate(), validateInputs())
 	web, err := newWebApp(frontend.App())
 	if err != nil {
@@ -96,6 +96,7 @@ func (s *Server) Registry() prometheus.Registerer { return s.reg }
 // routes registers every route. Each area adds its own register call here.
 func (s *Server) routes() {
 	s.engine.GET("/healthz", s.healthz)
+	s.engine.HEAD("/healthz", s.healthz)
 	s.engine.GET("/readyz", s.readyz)
 	s.engine.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
 	s.engine.GET("/api/openapi.yaml", s.openapi)
