@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -354,5 +356,116 @@ func TestImpossibleValuesRefused(t *testing.T) {
 	}
 	if r := a.request("gdi-officer", "POST", "/api/v1/persons", `{"family_name": "Test", "nationality": "KH"}`); r.status != 201 {
 		t.Errorf("nationality KH: %d %s", r.status, r.body)
+	}
+}
+
+// upload posts a multipart upload (metadata then file) as principal as.
+func (a *caseAPI) upload(as, path, metadata, filename, content string, headers ...string) response {
+	a.t.Helper()
+	var buf strings.Builder
+	mw := multipart.NewWriter(&buf)
+	if metadata != "" {
+		mh := textproto.MIMEHeader{}
+		mh.Set("Content-Disposition", `form-data; name="metadata"`)
+		mh.Set("Content-Type", "application/json")
+		w, _ := mw.CreatePart(mh)
+		_, _ = io.WriteString(w, metadata)
+	}
+	w, _ := mw.CreateFormFile("file", filename)
+	_, _ = io.WriteString(w, content)
+	_ = mw.Close()
+	req, err := http.NewRequestWithContext(a.t.Context(), "POST", a.base+path, strings.NewReader(buf.String()))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+a.tokens[as])
+	for i := 0; i+1 < len(headers); i += 2 {
+		req.Header.Set(headers[i], headers[i+1])
+	}
+	resp, err := a.http.Do(req)
+	if err != nil {
+		a.t.Fatalf("upload: %v", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return response{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+// Found 6: uploads honour Idempotency-Key: a retry gets the first result
+// and creates nothing; a different upload under the same key is a 422;
+// concurrent uploads under one key create one document.
+func TestUploadIdempotencyKey(t *testing.T) {
+	t.Parallel()
+	a := newCaseAPI(t, nil)
+	owned := a.w.Case("owned").ID.String()
+	path := "/api/v1/cases/" + owned + "/documents"
+	meta := `{"title": "Statement", "kind": "other", "classification": "restricted"}`
+	pdf := "%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+	count := func() int {
+		var n int
+		if err := a.owner.Raw(`SELECT count(*) FROM documents WHERE case_id = ?`, owned).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	first := a.upload("gdi-officer", path, meta, "s.pdf", pdf, "Idempotency-Key", "upload-1")
+	if first.status != 201 {
+		t.Fatalf("first upload: %d %s", first.status, first.body)
+	}
+	again := a.upload("gdi-officer", path, meta, "s.pdf", pdf, "Idempotency-Key", "upload-1")
+	if again.status != 201 || again.header.Get("Idempotent-Replayed") != "true" ||
+		string(again.body) != string(first.body) || again.header.Get("Location") != first.header.Get("Location") {
+		t.Errorf("replay: %d %q %s\nfirst: %s", again.status, again.header.Get("Idempotent-Replayed"), again.body, first.body)
+	}
+	if n := count(); n != 1 {
+		t.Errorf("%d documents after a replay, want 1", n)
+	}
+	wantProblem(t, "other file under the same key",
+		a.upload("gdi-officer", path, meta, "s.pdf", pdf+"more\n", "Idempotency-Key", "upload-1"), 422, false, "idempotency-key")
+	wantProblem(t, "other metadata under the same key",
+		a.upload("gdi-officer", path, strings.Replace(meta, "Statement", "Other", 1), "s.pdf", pdf, "Idempotency-Key", "upload-1"), 422, false, "idempotency-key")
+	if n := count(); n != 1 {
+		t.Errorf("%d documents after refused reuses, want 1", n)
+	}
+	// Another principal's same key is its own.
+	if r := a.upload("gdi-supervisor", path, meta, "s.pdf", pdf, "Idempotency-Key", "upload-1"); r.status != 201 ||
+		r.header.Get("Idempotent-Replayed") != "" {
+		t.Errorf("another user's key: %d %s", r.status, r.body)
+	}
+	// Concurrent retries of one upload: one document.
+	var wg sync.WaitGroup
+	statuses := make([]int, 8)
+	for i := range statuses {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses[i] = a.upload("gdi-officer", path, meta, "c.pdf", pdf+"c\n", "Idempotency-Key", "upload-c").status
+		}()
+	}
+	wg.Wait()
+	for i, s := range statuses {
+		if s != 201 {
+			t.Errorf("concurrent upload %d: %d", i, s)
+		}
+	}
+	if n := count(); n != 3 {
+		t.Errorf("%d documents after 8 concurrent uploads under one key, want 3 in all", n)
+	}
+	// A new version under a key: replayed likewise.
+	var doc struct {
+		ID string `json:"id"`
+	}
+	_ = json.Unmarshal(first.body, &doc)
+	vpath := "/api/v1/documents/" + doc.ID + "/versions"
+	v1 := a.upload("gdi-officer", vpath, "", "s2.pdf", pdf+"v2\n", "Idempotency-Key", "version-1")
+	v2 := a.upload("gdi-officer", vpath, "", "s2.pdf", pdf+"v2\n", "Idempotency-Key", "version-1")
+	if v1.status != 201 || v2.status != 201 || v2.header.Get("Idempotent-Replayed") != "true" || string(v1.body) != string(v2.body) {
+		t.Errorf("version replay: %d %d %s / %s", v1.status, v2.status, v1.body, v2.body)
+	}
+	var versions int
+	a.owner.Raw(`SELECT count(*) FROM document_versions WHERE document_id = ?`, doc.ID).Scan(&versions)
+	if versions != 2 {
+		t.Errorf("%d versions after a replayed version upload, want 2", versions)
 	}
 }

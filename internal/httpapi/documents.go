@@ -206,8 +206,12 @@ func (h documentHandlers) uploadReader(c *gin.Context, wantMetadata bool) (*mult
 	}
 	data, err := io.ReadAll(io.LimitReader(part, maxMetadataBytes+1))
 	if err != nil {
+		if errors.Is(err, errTruncated) || errors.Is(err, errSlowBody) {
+			return nil, nil, err
+		}
 		return nil, nil, apperr.Invalid("metadata", "could not be read")
 	}
+	c.Set(uploadMetadataKey, data)
 	if len(data) > maxMetadataBytes {
 		return nil, nil, apperr.Invalid("metadata", "must be at most %d bytes", maxMetadataBytes)
 	}
@@ -274,14 +278,16 @@ func (h documentHandlers) upload(c *gin.Context) {
 		Fail(c, err)
 		return
 	}
-	doc, err := h.svc.Create(c.Request.Context(), caseID, meta, filePart(mr))
-	if err != nil {
-		Fail(c, err)
+	build := func(doc documents.Document) result {
+		return result{status: http.StatusCreated, location: "/api/v1/documents/" + doc.ID.String(),
+			etag: documentETag(doc), body: toDocumentResponse(doc)}
+	}
+	ctx, idem, ok := withUploadKey(c, build)
+	if !ok {
 		return
 	}
-	c.Header("Location", "/api/v1/documents/"+doc.ID.String())
-	c.Header("ETag", documentETag(doc))
-	c.JSON(http.StatusCreated, toDocumentResponse(doc))
+	doc, err := h.svc.Create(ctx, caseID, meta, filePart(mr))
+	answerUpload(c, idem, doc, err, build)
 }
 
 func (h documentHandlers) addVersion(c *gin.Context) {
@@ -299,14 +305,17 @@ func (h documentHandlers) addVersion(c *gin.Context) {
 		Fail(c, err)
 		return
 	}
-	doc, err := h.svc.AddVersion(c.Request.Context(), id, rev, filePart(mr))
-	if err != nil {
-		Fail(c, err)
+	build := func(doc documents.Document) result {
+		return result{status: http.StatusCreated,
+			location: "/api/v1/documents/" + doc.ID.String() + "/content?version=" + strconv.Itoa(doc.CurrentVersion),
+			etag:     documentETag(doc), body: toDocumentResponse(doc)}
+	}
+	ctx, idem, ok := withUploadKey(c, build)
+	if !ok {
 		return
 	}
-	c.Header("Location", "/api/v1/documents/"+doc.ID.String()+"/content?version="+strconv.Itoa(doc.CurrentVersion))
-	c.Header("ETag", documentETag(doc))
-	c.JSON(http.StatusCreated, toDocumentResponse(doc))
+	doc, err := h.svc.AddVersion(ctx, id, rev, filePart(mr))
+	answerUpload(c, idem, doc, err, build)
 }
 
 func listFilter(c *gin.Context) (documents.ListFilter, error) {
