@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,12 +17,15 @@ import (
 // it does not hold, at most once per auth.jwks_refresh_interval), so a
 // provider's key rotation is picked up without a restart.
 type remote struct {
-	provider   *oidc.Provider
-	keys       *keySet
-	oauth      oauth2.Config
-	idTokens   *oidc.IDTokenVerifier
-	bearer     *oidc.IDTokenVerifier
-	endSession string
+	provider *oidc.Provider
+	keys     *keySet
+	// issParameter: the provider sends iss in authorization responses
+	// (RFC 9207 authorization_response_iss_parameter_supported).
+	issParameter bool
+	oauth        oauth2.Config
+	idTokens     *oidc.IDTokenVerifier
+	bearer       *oidc.IDTokenVerifier
+	endSession   string
 }
 
 // providerCache discovers the provider once, retrying (at most every few
@@ -32,6 +36,59 @@ type providerCache struct {
 	remote     *remote
 	lastFailed time.Time
 	lastErr    error
+
+	// The provider's last reachability check (reachable).
+	probeMu  sync.Mutex
+	probedAt time.Time
+	probeErr error
+}
+
+// markDown records that the provider just failed to answer, so the next
+// sign-ins get the clear page at once.
+func (c *providerCache) markDown(err error) {
+	c.probeMu.Lock()
+	defer c.probeMu.Unlock()
+	c.probedAt, c.probeErr = time.Now(), err
+}
+
+// probeEvery is how long a reachability check of the provider is trusted.
+const probeEvery = 5 * time.Second
+
+// reachable checks, before a browser is sent to the provider, that the
+// provider answers (its discovery document, within 3 seconds), so a person
+// gets a clear page here instead of a browser error there. The answer is
+// cached for a few seconds, so sign-ins do not each cost a request.
+func (c *providerCache) reachable(ctx context.Context) error {
+	c.probeMu.Lock()
+	defer c.probeMu.Unlock()
+	if !c.probedAt.IsZero() && time.Since(c.probedAt) < probeEvery {
+		return c.probeErr
+	}
+	s := c.svc
+	base := s.cfg.DiscoveryURL
+	if base == "" {
+		base = s.cfg.Issuer
+	}
+	from := strings.TrimSuffix(base, "/") + "/.well-known/openid-configuration"
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	c.probeErr = nil
+	req, err := http.NewRequestWithContext(pctx, http.MethodGet, from, nil)
+	if err == nil {
+		var resp *http.Response
+		if resp, err = s.cfg.HTTPClient.Do(req); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode >= 500 {
+				err = fmt.Errorf("%s answered %s", from, resp.Status)
+			}
+		}
+	}
+	if err != nil {
+		c.probeErr = fmt.Errorf("%w: the identity provider does not answer: %w", ErrUnavailable, err)
+		s.log.Warn("openid provider unreachable", "issuer", s.cfg.Issuer, "err", err.Error())
+	}
+	c.probedAt = time.Now()
+	return c.probeErr
 }
 
 const discoveryRetry = 5 * time.Second
@@ -83,6 +140,7 @@ func (s *Service) discover(ctx context.Context) (*remote, error) {
 		Issuer     string `json:"issuer"`
 		JWKS       string `json:"jwks_uri"`
 		EndSession string `json:"end_session_endpoint"`
+		ISSParam   bool   `json:"authorization_response_iss_parameter_supported"`
 	}
 	if err := p.Claims(&meta); err != nil {
 		return nil, fmt.Errorf("%w: read discovery document: %w", ErrUnavailable, err)
@@ -112,7 +170,8 @@ func (s *Service) discover(ctx context.Context) (*remote, error) {
 		bearer: oidc.NewVerifier(s.cfg.Issuer, keys, &oidc.Config{
 			ClientID: s.cfg.Audience, SupportedSigningAlgs: s.cfg.SigningAlgs, Now: now,
 		}),
-		endSession: meta.EndSession,
+		endSession:   meta.EndSession,
+		issParameter: meta.ISSParam,
 	}, nil
 }
 
