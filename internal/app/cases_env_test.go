@@ -153,7 +153,9 @@ func (a *caseAPI) request(as, method, path, body string, headers ...string) resp
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	r := response{status: resp.StatusCode, header: resp.Header, body: b}
+	checkContract(a.t, method, path, r)
+	return r
 }
 
 func (a *caseAPI) exec(sql string, args ...any) {

@@ -389,7 +389,9 @@ func (a *caseAPI) upload(as, path, metadata, filename, content string, headers .
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	r := response{status: resp.StatusCode, header: resp.Header, body: b}
+	checkContract(a.t, "POST", path, r)
+	return r
 }
 
 // Found 6: uploads honour Idempotency-Key: a retry gets the first result
