@@ -94,6 +94,11 @@ describe("case work across agencies", () => {
     state.caseId = state.caseUrl.split("/").pop();
     await page.getByRole("heading", { level: 1, name: /Golden Lotus/ }).waitFor();
 
+    // Facilities are a managed list: register the test's own, then pick it.
+    const officerApi = await apiOf(page, server.base);
+    const reg = await officerApi.post("/api/v1/facilities", { name: facility, kind: "detention_centre" });
+    assert.equal(reg.status, 201, `register ${facility}: ${reg.text}`);
+
     for (const p of [
       { family: "Wang", given: "Lei", sex: "male", nat: "CN", passport: "E12345678" },
       { family: "Tran", given: "Thi Mai", sex: "female", nat: "VN", passport: "" },
@@ -106,7 +111,7 @@ describe("case work across agencies", () => {
       await page.getByLabel("Nationality").fill(p.nat);
       await page.getByLabel("Passport number").fill(p.passport);
       await page.getByLabel("Custody status").selectOption("detained");
-      await page.getByLabel("Detention facility").fill(facility);
+      await page.getByLabel("Detention facility").selectOption(facility);
       await page.getByRole("button", { name: "Save person" }).click();
       await page.waitForURL((u) => u.pathname === state.caseUrl);
       await page.getByRole("link", { name: `${p.family} ${p.given}` }).waitFor();

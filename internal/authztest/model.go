@@ -253,3 +253,27 @@ func (w *World) IsAdmin(p *Principal) bool { return p.Has(access.RoleAdmin) }
 func (w *World) IsConsularViewer(p *Principal) bool {
 	return p.Agency.Kind == access.KindEmbassy && p.Has(access.RoleLiaison)
 }
+
+// DocumentReadable: P reads document d iff it is not withdrawn (or P is a
+// supervisor of the owner agency) and either a full grant on its case has a
+// ceiling at or above its classification — never for an embassy about its
+// own national — or (embassies) d is about a person in P's consular view,
+// consular releasable and at most restricted.
+func (w *World) DocumentReadable(p *Principal, d *Document) bool {
+	if d.Withdrawn && !(p.Agency == d.Case.Owner && p.Has(access.RoleSupervisor)) {
+		return false
+	}
+	g := w.CaseAccess(p, d.Case)
+	if g.Level == "full" && g.Ceiling >= rank[d.Classification] && (d.Person == nil || !w.OwnState(p, d.Person)) {
+		return true
+	}
+	return p.Agency.Kind == access.KindEmbassy && d.Person != nil && w.ConsularMatch(p, d.Person) &&
+		d.Releasable && rank[d.Classification] <= rank["restricted"]
+}
+
+// DocumentListed: d appears in its case's document list for P — readable,
+// and not about an embassy's own national (those are shown with the person
+// in the consular view).
+func (w *World) DocumentListed(p *Principal, d *Document) bool {
+	return w.DocumentReadable(p, d) && (d.Person == nil || !w.OwnState(p, d.Person))
+}

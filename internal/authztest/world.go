@@ -114,13 +114,25 @@ var Facilities = map[string]string{
 	"Social affairs shelter, PP": "shelter",
 }
 
-// World is every agency, principal, case, share and person.
+// Document is a document of a case, perhaps about one person.
+type Document struct {
+	Name           string
+	ID             uuid.UUID
+	Case           *Case
+	Person         *Person // nil: about no person
+	Classification string
+	Releasable     bool
+	Withdrawn      bool
+}
+
+// World is every agency, principal, case, share, person and document.
 type World struct {
 	Agencies   map[string]*Agency
 	Principals []*Principal
 	Cases      []*Case
 	Persons    []*Person
 	Shares     []*Share
+	Documents  []*Document
 	// Counters are the agencies with a case reference counter row;
 	// IdemOwners the principals with a stored idempotency key.
 	Counters   []*Agency
@@ -157,8 +169,8 @@ func (w *World) Principal(name string) *Principal {
 	panic("authztest: no principal " + name)
 }
 
-// New describes the world (nothing is written yet; see Insert).
-func New() *World {
+// newDirectory makes the agencies and principals every world shares.
+func newDirectory() *World {
 	w := &World{Agencies: map[string]*Agency{}}
 	agency := func(code, name string, kind access.Kind, country string) *Agency {
 		a := &Agency{ID: uuid.New(), Code: code, Name: name, Kind: kind, Country: country}
@@ -194,6 +206,16 @@ func New() *World {
 	principal("moi-admin", moi, "admin")
 	principal("court-pp-clerk", courtPP, "clerk")
 	principal("court-sr-clerk", courtSR, "clerk")
+	return w
+}
+
+// New describes the fixed world of named situations (nothing is written
+// yet; see Insert).
+func New() *World {
+	w := newDirectory()
+	gdi, ppm, ncct := w.Agencies["gdi"], w.Agencies["ppm"], w.Agencies["ncct"]
+	embVN, moi := w.Agencies["emb-vn"], w.Agencies["moi"]
+	courtPP, courtSR := w.Agencies["court-pp"], w.Agencies["court-sr"]
 
 	kase := func(name string, owner *Agency, status string, court *Agency) *Case {
 		c := &Case{Name: name, ID: uuid.New(), Owner: owner, Status: status, Court: court, Version: 1}
@@ -330,6 +352,33 @@ func (w *World) Insert(t testing.TB, owner *gorm.DB) {
 			p.Cleared, p.Asylum, p.Name, p.Name, p.Creator.ID, p.Facility)
 		for _, c := range p.Cases {
 			exec(`INSERT INTO case_persons (case_id, person_id, role) VALUES (?, ?, ?)`, c.ID, p.ID, p.Role(c))
+		}
+	}
+	for _, d := range w.Documents {
+		sha := fmt.Sprintf("%064x", d.ID[:])
+		var person any
+		if d.Person != nil {
+			person = d.Person.ID
+		}
+		var withdrawnAt, reason any
+		if d.Withdrawn {
+			withdrawnAt, reason = time.Now(), "withdrawn in the world"
+		}
+		err := owner.Transaction(func(tx *gorm.DB) error {
+			if err := tx.Exec(`INSERT INTO blobs (sha256, size) VALUES (?, 10)`, sha).Error; err != nil {
+				return err
+			}
+			if err := tx.Exec(`INSERT INTO documents (id, case_id, person_id, title, kind, classification,
+					consular_releasable, current_version, withdrawn_at, withdrawn_reason)
+				VALUES (?, ?, ?, ?, 'evidence', ?, ?, 1, ?, ?)`, d.ID, d.Case.ID, person, "Document "+d.Name,
+				d.Classification, d.Releasable, withdrawnAt, reason).Error; err != nil {
+				return err
+			}
+			return tx.Exec(`INSERT INTO document_versions (document_id, version, sha256, size, media_type, filename)
+				VALUES (?, 1, ?, 10, 'application/pdf', 'world.pdf')`, d.ID, sha).Error
+		})
+		if err != nil {
+			t.Fatalf("authztest: document %s: %v", d.Name, err)
 		}
 	}
 	for _, s := range w.Shares {

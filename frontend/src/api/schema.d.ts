@@ -776,6 +776,128 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Consular notifications
+         * @description An embassy liaison's inbox: the notifications due to its country about
+         *     nationals it sees in the consular view (a notification leaves the inbox
+         *     at once when the person stops being visible). Coordinators see every
+         *     notification, withdrawn ones included. Others: an empty list. Newest
+         *     due first. `overdue`: not acknowledged within consular.overdue_after.
+         */
+        get: operations["listNotifications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/{id}/ack": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge a consular notification
+         * @description A liaison of the notified embassy, while the person is visible to it (notification.acknowledge). Idempotent.
+         */
+        post: operations["acknowledgeNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/persons/{id}/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Person id. */
+                id: components["parameters"]["PersonID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Consular visit requests about a person
+         * @description The requesting embassy (while it sees the person in the consular
+         *     view), staff of an agency owning a case that links the person as
+         *     detainee or suspect, and coordinators see them.
+         */
+        get: operations["listPersonVisits"];
+        put?: never;
+        /**
+         * Request a consular visit
+         * @description A liaison of the person's embassy, while the person is visible to it (visit.request).
+         */
+        post: operations["requestVisit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Consular visit requests
+         * @description The visit requests the caller sees, the longest waiting first:
+         *     coordinators all (state=overdue: unanswered after
+         *     consular.visit_overdue_after), an agency its own cases' persons', an
+         *     embassy its own requests.
+         */
+        get: operations["listVisits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/visits/{id}/answer": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer a consular visit request
+         * @description Officers and supervisors of an agency owning a case that links the
+         *     person as detainee or suspect (visit.answer): a date and place, or a
+         *     refusal with a reason. Once (409 after).
+         */
+        post: operations["answerVisit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/consular/nationals": {
         parameters: {
             query?: never;
@@ -814,6 +936,34 @@ export interface paths {
         get: operations["getNational"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/facilities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List facilities
+         * @description The managed list of places where persons are held, by name, for the
+         *     person form's facility picker. Staff of immigration police,
+         *     counter-trafficking, the interior ministry and courts read it;
+         *     embassies see a national's facility only in the consular view (a
+         *     shelter shown as "in the care of the authorities").
+         */
+        get: operations["listFacilities"];
+        put?: never;
+        /**
+         * Register a facility
+         * @description Officers and supervisors of immigration police and counter-trafficking, and administrators (facility.register).
+         */
+        post: operations["createFacility"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1416,7 +1566,8 @@ export interface components {
             role: components["schemas"]["PersonRole"];
             /** Format: date-time */
             linked_at: string;
-            person: components["schemas"]["Person"];
+            /** @description Person (full projection) or PersonSummary (summary projection; no trafficking_flag). */
+            person: components["schemas"]["Person"] | components["schemas"]["PersonSummary"];
         };
         LinkedPersonList: {
             items: components["schemas"]["LinkedPerson"][];
@@ -1462,8 +1613,12 @@ export interface components {
             items: components["schemas"]["National"][];
             next_cursor: string | null;
         };
-        /** @description Person (full projection) or National (consular projection; has charges, no trafficking_flag). */
-        PersonView: components["schemas"]["Person"] | components["schemas"]["National"];
+        /**
+         * @description Person (full projection), PersonSummary (summary projection: names,
+         *     sex, nationality, custody status, role in each case) or National
+         *     (consular projection; has charges, no trafficking_flag).
+         */
+        PersonView: components["schemas"]["Person"] | components["schemas"]["PersonSummary"] | components["schemas"]["National"];
         Agency: {
             /** Format: uuid */
             id: string;
@@ -1478,6 +1633,127 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        /**
+         * @description The person of a notification or visit: for an embassy, fields of the
+         *     consular projection (a shelter shown as "in the care of the
+         *     authorities"); for others, the same fields of the record.
+         */
+        ConsularPerson: {
+            /** Format: uuid */
+            id: string;
+            family_name: string;
+            given_names: string;
+            nationality: string;
+            custody_status: string;
+            facility: string;
+        };
+        Notification: {
+            /** Format: uuid */
+            id: string;
+            person: components["schemas"]["ConsularPerson"];
+            country: string;
+            /** @description The custody episode it belongs to (one notification per episode). */
+            episode: number;
+            /** @enum {string} */
+            state: "new" | "acknowledged" | "overdue" | "withdrawn";
+            /** Format: date-time */
+            due_at: string;
+            /** Format: date-time */
+            acknowledged_at: string | null;
+            /**
+             * Format: date-time
+             * @description Only coordinators see withdrawn notifications.
+             */
+            withdrawn_at?: string | null;
+            overdue: boolean;
+        };
+        NotificationList: {
+            items: components["schemas"]["Notification"][];
+            next_cursor: string | null;
+        };
+        Visit: {
+            /** Format: uuid */
+            id: string;
+            person: components["schemas"]["ConsularPerson"];
+            country: string;
+            /** @description The requesting embassy's name. */
+            embassy: string;
+            /** Format: date-time */
+            requested_at: string;
+            /** Format: date */
+            preferred_from: string;
+            /** Format: date */
+            preferred_to: string;
+            note: string;
+            /** @enum {string} */
+            status: "requested" | "scheduled" | "refused";
+            /** Format: date-time */
+            visit_at: string | null;
+            place: string | null;
+            refusal_reason: string | null;
+            /** @description The answering agency's name. */
+            answered_by: string | null;
+            /** Format: date-time */
+            answered_at: string | null;
+            overdue: boolean;
+        };
+        VisitList: {
+            items: components["schemas"]["Visit"][];
+            next_cursor: string | null;
+        };
+        VisitRequest: {
+            /** Format: date */
+            preferred_from: string;
+            /** Format: date */
+            preferred_to: string;
+            note?: string;
+        };
+        VisitAnswer: {
+            /** @enum {string} */
+            status: "scheduled" | "refused";
+            /**
+             * Format: date-time
+             * @description Required when scheduled.
+             */
+            visit_at?: string;
+            /** @description Required when scheduled. */
+            place?: string;
+            /** @description Required when refused. */
+            refusal_reason?: string;
+        };
+        /** @enum {string} */
+        FacilityKind: "detention_centre" | "police_station" | "prison" | "shelter" | "other";
+        Facility: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            kind: components["schemas"]["FacilityKind"];
+            /** Format: date-time */
+            created_at: string;
+        };
+        FacilityList: {
+            items: components["schemas"]["Facility"][];
+            next_cursor: null;
+        };
+        FacilityCreate: {
+            name: string;
+            kind: components["schemas"]["FacilityKind"];
+        };
+        /**
+         * @description The summary projection of a person (spec/ACCESS.md, Persons): what a
+         *     principal whose grants on the linking cases are all summary sees.
+         *     cases lists the linking cases it sees, with the person's role in each.
+         */
+        PersonSummary: {
+            /** Format: uuid */
+            id: string;
+            family_name: string;
+            given_names: string;
+            sex: components["schemas"]["Sex"];
+            nationality: string;
+            custody_status: components["schemas"]["CustodyStatus"];
+            cases: components["schemas"]["CaseLink"][];
         };
         AgencyList: {
             items: components["schemas"]["Agency"][];
@@ -2835,6 +3111,194 @@ export interface operations {
             422: components["responses"]["Problem"];
         };
     };
+    listNotifications: {
+        parameters: {
+            query?: {
+                state?: "new" | "acknowledged" | "overdue" | "withdrawn";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of notifications. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    acknowledgeNotification: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The acknowledged notification. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Notification"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+        };
+    };
+    listPersonVisits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Person id. */
+                id: components["parameters"]["PersonID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The visit requests, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    requestVisit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1–200 visible ASCII characters chosen by the client. The first
+                 *     successful response to a request with this key is stored for 24
+                 *     hours with the change it made (one transaction); a retry with the
+                 *     same key and the same request (method, path, body) gets that
+                 *     response again (header Idempotent-Replayed: true) and changes
+                 *     nothing. The same key with a different request is 422. Only
+                 *     successful responses are stored.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /** @description Person id. */
+                id: components["parameters"]["PersonID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitRequest"];
+            };
+        };
+        responses: {
+            /** @description Requested. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Visit"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    listVisits: {
+        parameters: {
+            query?: {
+                state?: "requested" | "overdue" | "scheduled" | "refused";
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of visit requests. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    answerVisit: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1–200 visible ASCII characters chosen by the client. The first
+                 *     successful response to a request with this key is stored for 24
+                 *     hours with the change it made (one transaction); a retry with the
+                 *     same key and the same request (method, path, body) gets that
+                 *     response again (header Idempotent-Replayed: true) and changes
+                 *     nothing. The same key with a different request is 422. Only
+                 *     successful responses are stored.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitAnswer"];
+            };
+        };
+        responses: {
+            /** @description The answered request. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Visit"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
     listNationals: {
         parameters: {
             query?: {
@@ -2890,6 +3354,67 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+        };
+    };
+    listFacilities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The facilities, in one page. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FacilityList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+        };
+    };
+    createFacility: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description 1–200 visible ASCII characters chosen by the client. The first
+                 *     successful response to a request with this key is stored for 24
+                 *     hours with the change it made (one transaction); a retry with the
+                 *     same key and the same request (method, path, body) gets that
+                 *     response again (header Idempotent-Replayed: true) and changes
+                 *     nothing. The same key with a different request is 422. Only
+                 *     successful responses are stored.
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FacilityCreate"];
+            };
+        };
+        responses: {
+            /** @description Registered. */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Facility"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
         };
     };
     listAgencies: {

@@ -46,7 +46,8 @@ export function CasePage() {
 function CaseView({ c, etag }: { c: Case; etag: string }) {
   const { t, date, dateTime } = useI18n();
   const perms = useCasePermissions(c);
-  const persons = useCasePersons(c.id, perms.full);
+  // Summary grants see the persons too, in the summary projection (ACCESS.md, Persons).
+  const persons = useCasePersons(c.id, true);
   const d = fullOf(c);
   return (
     <>
@@ -115,12 +116,10 @@ function CaseView({ c, etag }: { c: Case; etag: string }) {
       )}
       {!perms.full && <p className="alert warn">{t("case.summaryOnly")}</p>}
 
-      {perms.full && (
-        <section aria-labelledby="persons-h">
-          <h2 id="persons-h">{t("case.persons")}</h2>
-          <CasePersons caseId={c.id} q={persons} canEdit={perms.edit} />
-        </section>
-      )}
+      <section aria-labelledby="persons-h">
+        <h2 id="persons-h">{t("case.persons")}</h2>
+        <CasePersons caseId={c.id} q={persons} canEdit={perms.edit} />
+      </section>
 
       {perms.full && (
         <section aria-labelledby="documents-h">

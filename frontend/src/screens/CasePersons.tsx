@@ -82,7 +82,11 @@ export function CasePersons({
                     <td>{country(p.nationality)}</td>
                     <td>{labelOf(t, custodyLabels, p.custody_status)}</td>
                     <td>
-                      {p.trafficking_flag && p.trafficking_flag !== "none" ? (
+                      {!("trafficking_flag" in p) ? (
+                        <span className="muted" title={t("person.summaryOnly")}>
+                          —<span className="visually-hidden"> {t("person.summaryOnly")}</span>
+                        </span>
+                      ) : p.trafficking_flag !== "none" ? (
                         <span className="badge flag">{labelOf(t, traffickingLabels, p.trafficking_flag)}</span>
                       ) : (
                         labelOf(t, traffickingLabels, p.trafficking_flag)

@@ -6,15 +6,17 @@ import { api, unwrap } from "../api/client";
 import { useTitle } from "../app/title";
 import { DocumentList } from "../components/Documents";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { Visits } from "../components/Visits";
 import { labelOf } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
 import { caseKindLabels, caseStatusLabels } from "./caseTypes";
-import { custodyLabels, fullName, sexLabels, useCountryName } from "./personTypes";
+import { custodyLabels, fullName, sexLabels, useCountryName, useFacilityLabel } from "./personTypes";
 
 export function National() {
   const { personId = "" } = useParams();
   const { t, date, dateTime } = useI18n();
   const country = useCountryName();
+  const facility = useFacilityLabel();
   const q = useQuery({
     queryKey: ["national", personId],
     queryFn: () => unwrap(api.GET("/api/v1/consular/nationals/{id}", { params: { path: { id: personId } } })),
@@ -49,7 +51,7 @@ export function National() {
             <dt>{t("person.custody")}</dt>
             <dd>{labelOf(t, custodyLabels, n.custody_status)}</dd>
             <dt>{t("person.facility")}</dt>
-            <dd>{n.facility || "—"}</dd>
+            <dd>{facility(n.facility)}</dd>
             <dt>{t("person.detainedAt")}</dt>
             <dd>{dateTime(n.detained_at)}</dd>
             {n.deported_at && (
@@ -101,6 +103,7 @@ export function National() {
           </div>
         )}
       </section>
+      <Visits personId={n.id} canRequest canAnswer={false} />
       <section aria-labelledby="released-h">
         <h2 id="released-h">{t("nationals.released")}</h2>
         <DocumentList scope="person" id={n.id} empty={t("nationals.noDocuments")} />

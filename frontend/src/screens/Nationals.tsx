@@ -11,7 +11,7 @@ import { compact, FilterForm, useFilters } from "../components/Filters";
 import { Pager } from "../components/Pager";
 import { labelOf, valuesOf } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
-import { custodyLabels, fullName, useCountryName, type CustodyStatus } from "./personTypes";
+import { custodyLabels, fullName, useCountryName, useFacilityLabel, type CustodyStatus } from "./personTypes";
 
 // The custody statuses an embassy's view can hold (spec/ACCESS.md).
 const consularStatuses: CustodyStatus[] = ["detained", "charged", "convicted", "awaiting_deportation", "deported"];
@@ -20,6 +20,7 @@ export function Nationals() {
   const { t, date, dateTime } = useI18n();
   const { me } = useSession();
   const country = useCountryName();
+  const facility = useFacilityLabel();
   useTitle(t("nationals.title"));
   const f = useFilters(["custody_status", "facility", "hearing_before", "cursor"] as const);
   const query = {
@@ -84,7 +85,7 @@ export function Nationals() {
                       <td>{date(n.date_of_birth)}</td>
                       <td>{n.passport_number || "—"}</td>
                       <td>{labelOf(t, custodyLabels, n.custody_status)}</td>
-                      <td>{n.facility || "—"}</td>
+                      <td>{facility(n.facility)}</td>
                       <td>{dateTime(n.detained_at)}</td>
                     </tr>
                   ))}

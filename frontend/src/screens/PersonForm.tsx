@@ -6,7 +6,7 @@ import { api, unwrap, unwrapWithETag } from "../api/client";
 import type { BodyOf } from "../api/types";
 import { useTitle } from "../app/title";
 import { ErrorMessage, fieldError } from "../components/ErrorMessage";
-import { Field } from "../components/Field";
+import { Field, type ControlProps } from "../components/Field";
 import { valuesOf } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
 import {
@@ -46,6 +46,42 @@ function localDateTime(iso: string | null | undefined): string {
   const pad = (n: number) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
+
+/** The managed list of facilities (GET /api/v1/facilities), each with its kind. */
+function FacilityPicker({ attrs, value }: { attrs: ControlProps; value: string }) {
+  const { t } = useI18n();
+  const q = useQuery({
+    queryKey: ["facilities"],
+    queryFn: () => unwrap(api.GET("/api/v1/facilities")),
+    staleTime: 5 * 60_000,
+  });
+  if (!q.isSuccess) {
+    // Until the list arrives, keep the current value so a save does not clear it.
+    return (
+      <select {...attrs} name="facility" defaultValue={value} disabled={q.isPending}>
+        <option value={value}>{value || t("person.facility.none")}</option>
+      </select>
+    );
+  }
+  return (
+    <select {...attrs} name="facility" defaultValue={value}>
+      <option value="">{t("person.facility.none")}</option>
+      {q.data.items.map((f) => (
+        <option key={f.id} value={f.name}>
+          {f.name} ({t(facilityKindLabels[f.kind])})
+        </option>
+      ))}
+    </select>
+  );
+}
+
+const facilityKindLabels = {
+  detention_centre: "enum.facilityKind.detention_centre",
+  police_station: "enum.facilityKind.police_station",
+  prison: "enum.facilityKind.prison",
+  shelter: "enum.facilityKind.shelter",
+  other: "enum.facilityKind.other",
+} as const;
 
 function PersonFields({ p, error }: { p?: Person; error: unknown }) {
   const { t } = useI18n();
@@ -112,7 +148,7 @@ function PersonFields({ p, error }: { p?: Person; error: unknown }) {
           )}
         </Field>
         <Field label={t("person.facility")} error={fieldError(error, "facility")}>
-          {(a) => <input {...a} name="facility" maxLength={200} defaultValue={p?.facility ?? ""} />}
+          {(a) => <FacilityPicker attrs={a} value={p?.facility ?? ""} />}
         </Field>
         <Field label={t("person.detainedAt")} error={fieldError(error, "detained_at")}>
           {(a) => <input {...a} type="datetime-local" name="detained_at" defaultValue={localDateTime(p?.detained_at)} />}

@@ -10,11 +10,13 @@ import { useSession } from "../app/session";
 import { useTitle } from "../app/title";
 import { ErrorMessage, fieldError } from "../components/ErrorMessage";
 import { Field } from "../components/Field";
+import { Visits } from "../components/Visits";
 import { labelOf, valuesOf } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
 import { usePerson } from "./PersonForm";
 import {
   asFullPerson,
+  asSummaryPerson,
   custodyLabels,
   fullName,
   linkRoleLabels,
@@ -23,7 +25,9 @@ import {
   traffickingLabels,
   useCountryName,
   type Person,
+  type PersonSummary,
   type TraffickingFlag,
+  useFacilityLabel,
 } from "./personTypes";
 
 type Screening = BodyOf<"/api/v1/persons/{id}/screening", "post">;
@@ -36,15 +40,57 @@ export function PersonPage() {
   if (q.isPending) return <p className="spinner">{t("common.loading")}</p>;
   if (q.isError) return <ErrorMessage error={q.error} />;
   const p = asFullPerson(q.data.data);
+  const summary = asSummaryPerson(q.data.data);
+  if (summary) return <SummaryView p={summary} />;
   // An embassy sees the person only in the consular projection: its page.
   if (!p) return <Navigate to={`/consular/nationals/${personId}`} replace />;
   return <PersonView p={p} etag={q.data.etag} reload={() => void q.refetch()} />;
+}
+
+/** The summary projection: what a summary grant shows, and nothing pretending to be more. */
+function SummaryView({ p }: { p: PersonSummary }) {
+  const { t } = useI18n();
+  const country = useCountryName();
+  return (
+    <>
+      <div className="page-head">
+        <h1>{fullName(p)}</h1>
+      </div>
+      <p className="notice" role="note">
+        {t("person.summaryNote")}
+      </p>
+      <section className="card" aria-labelledby="summary-h">
+        <h2 id="summary-h">{t("person.identity")}</h2>
+        <dl className="props">
+          <dt>{t("person.sex")}</dt>
+          <dd>{labelOf(t, sexLabels, p.sex)}</dd>
+          <dt>{t("person.nationality")}</dt>
+          <dd>{country(p.nationality)}</dd>
+          <dt>{t("person.custody")}</dt>
+          <dd>{labelOf(t, custodyLabels, p.custody_status)}</dd>
+        </dl>
+      </section>
+      {p.cases.length > 0 && (
+        <section aria-labelledby="cases-h">
+          <h2 id="cases-h">{t("victims.cases")}</h2>
+          <ul>
+            {p.cases.map((c) => (
+              <li key={c.case_id}>
+                <Link to={`/cases/${c.case_id}`}>{c.reference}</Link> · {labelOf(t, linkRoleLabels, c.role)}
+              </li>
+            ))}
+          </ul>
+        </section>
+      )}
+    </>
+  );
 }
 
 function PersonView({ p, etag, reload }: { p: Person; etag: string; reload: () => void }) {
   const { t, date, dateTime } = useI18n();
   const { can, isOwnAgency, hasRole } = useSession();
   const country = useCountryName();
+  const facility = useFacilityLabel();
   // Persons are edited by the officers of the agency that recorded them.
   const canEdit = isOwnAgency(p.created_by_agency.id) && hasRole("officer", "supervisor");
   return (
@@ -77,7 +123,7 @@ function PersonView({ p, etag, reload }: { p: Person; etag: string; reload: () =
             <dt>{t("person.custody")}</dt>
             <dd>{labelOf(t, custodyLabels, p.custody_status)}</dd>
             <dt>{t("person.facility")}</dt>
-            <dd>{p.facility || "—"}</dd>
+            <dd>{facility(p.facility)}</dd>
             <dt>{t("person.detainedAt")}</dt>
             <dd>{dateTime(p.detained_at)}</dd>
             {p.deported_at && (
@@ -111,6 +157,14 @@ function PersonView({ p, etag, reload }: { p: Person; etag: string; reload: () =
           </ul>
         </section>
       )}
+      <Visits
+        personId={p.id}
+        canRequest={false}
+        canAnswer={
+          hasRole("officer", "supervisor") &&
+          p.cases.some((c) => c.role === "detainee" || c.role === "suspect")
+        }
+      />
       <ScreeningSection
         p={p}
         etag={etag}

@@ -14,9 +14,26 @@ export type CustodyStatus = Person["custody_status"];
 export type TraffickingFlag = Person["trafficking_flag"];
 export type ConsularNotification = Person["consular_notification"];
 
-/** The full projection, or null for the consular one. */
+export type PersonSummary = components["schemas"]["PersonSummary"];
+
+/** The full projection, or null for the summary or consular one. */
 export function asFullPerson(p: PersonView): Person | null {
   return "trafficking_flag" in p ? p : null;
+}
+
+/** The summary projection (a summary grant: names, sex, nationality, custody, role), or null. */
+export function asSummaryPerson(p: PersonView | CasePerson["person"]): PersonSummary | null {
+  return !("trafficking_flag" in p) && !("charges" in p) ? (p as PersonSummary) : null;
+}
+
+/** What the consular projection says in place of a shelter's name (ACCESS.md). */
+export const inCareOfAuthorities = "in the care of the authorities";
+
+/** A facility as shown: the consular wording for a shelter is translated. */
+export function useFacilityLabel() {
+  const { t } = useI18n();
+  return (facility: string | null | undefined) =>
+    !facility ? "—" : facility === inCareOfAuthorities ? t("person.facility.inCare") : facility;
 }
 
 export const sexLabels = {
