@@ -17,7 +17,8 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /** Liveness, headers only (load balancers) */
+        head: operations["healthzHead"];
         patch?: never;
         trace?: never;
     };
@@ -1037,6 +1038,177 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an import file and validate it
+         * @description `multipart/form-data` with a `metadata` part (JSON `{"case_id"}`)
+         *     first and then the `file` part: CSV (UTF-8, with or without a byte
+         *     order mark) or XLSX (first sheet), the first row naming the columns
+         *     (the person fields of the API, plus `role`; see template.csv). The
+         *     caller must be an officer or supervisor of the agency that owns the
+         *     case (import.run; 403), and see it (404). Every row is checked and
+         *     the report lists each bad row by line, column and reason; rows
+         *     whose passport number and nationality match a person on file that
+         *     the caller sees in full are reported as matches (linked on commit).
+         *     A file that cannot be read at all (wrong header, not UTF-8, UTF-16,
+         *     empty, over imports.max_bytes or imports.max_rows, formula cells,
+         *     an XLSX zip bomb) is a problem and nothing is kept.
+         */
+        post: operations["createImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/template.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The CSV import template
+         * @description The header row of an import file (UTF-8 with a byte order mark).
+         */
+        get: operations["importTemplateCSV"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/template.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The XLSX import template
+         * @description A workbook with the header row, every column formatted as text.
+         */
+        get: operations["importTemplateXLSX"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Import id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * An import and its validation report
+         * @description Seen only by officers and supervisors of the agency that owns the
+         *     case (404 for everyone else). Matches are looked up again on each read.
+         */
+        get: operations["getImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}/commit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Import id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Commit a validated import
+         * @description Writes every row in one transaction, or nothing: new persons are
+         *     created and linked to the case with their role; rows matching a
+         *     person on file link that person, which the caller confirms with
+         *     `link_existing: true` (409 otherwise). An import with bad rows, or
+         *     one already committed, is 409. One audit event lists what it created.
+         */
+        post: operations["commitImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Oversight figures now
+         * @description Coordinators of the interior ministry and admins (stats.read);
+         *     everyone else 403. Counts only: persons by nationality and custody
+         *     status (kept current by the database in each writer's transaction),
+         *     cases by status and age. `?format=csv` or `Accept: text/csv` gives
+         *     the same figures as CSV.
+         */
+        get: operations["statsOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/timeseries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Oversight figures per month
+         * @description Detentions per month (detained_at), deportations per month and
+         *     route (airport, land_checkpoint, other; from deported_via),
+         *     possible victims identified per month (the month a person was
+         *     first flagged suspected or identified). From `from` to `to`
+         *     (YYYY-MM, default the last 24 months), at most 120 months.
+         *     Coordinators and admins only (403).
+         */
+        get: operations["statsTimeseries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1794,6 +1966,81 @@ export interface components {
             items: components["schemas"]["User"][];
             next_cursor: string | null;
         };
+        ImportMetadata: {
+            /** Format: uuid */
+            case_id: string;
+        };
+        ImportCommit: {
+            /**
+             * @description Link rows that match persons on file instead of refusing.
+             * @default false
+             */
+            link_existing: boolean;
+        };
+        Import: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            case_id: string;
+            filename: string;
+            /** @enum {string} */
+            format: "csv" | "xlsx";
+            sha256: string;
+            size: number;
+            /** @enum {string} */
+            status: "validated" | "invalid" | "committed";
+            total_rows: number;
+            bad_rows: number;
+            errors: {
+                /** @description The file's line (CSV) or row (XLSX); the header is 1. */
+                line: number;
+                column: string;
+                reason: string;
+            }[];
+            matches: {
+                line: number;
+                /** Format: uuid */
+                person_id: string;
+                already_linked: boolean;
+            }[];
+            result: null | {
+                created: string[];
+                linked: string[];
+                already_linked: string[];
+            };
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            committed_at: string | null;
+        };
+        StatsOverview: {
+            persons_by_nationality_status: {
+                nationality: string;
+                custody_status: string;
+                count: number;
+            }[];
+            cases_by_status_age: {
+                status: string;
+                /** @enum {string} */
+                age_bucket: "under_30_days" | "30_to_89_days" | "90_to_364_days" | "a_year_or_more";
+                count: number;
+            }[];
+            /** Format: date-time */
+            generated_at: string;
+        };
+        StatsPoint: {
+            month: string;
+            /** @description For deportations the route (airport */
+            key?: string;
+            count: number;
+        };
+        StatsTimeseries: {
+            from: string;
+            to: string;
+            detentions: components["schemas"]["StatsPoint"][];
+            deportations: components["schemas"]["StatsPoint"][];
+            victims: components["schemas"]["StatsPoint"][];
+        };
     };
     responses: {
         /** @description An RFC 9457 problem. */
@@ -1853,6 +2100,28 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    healthzHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     readyz: {
@@ -1873,6 +2142,7 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            500: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
     };
@@ -1894,6 +2164,8 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     openapi: {
@@ -1914,6 +2186,8 @@ export interface operations {
                     "application/yaml": string;
                 };
             };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     login: {
@@ -1936,6 +2210,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            500: components["responses"]["Problem"];
             /** @description No identity provider configured or reachable (an HTML page). */
             503: {
                 headers: {
@@ -1988,6 +2263,8 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     logout: {
@@ -2021,6 +2298,8 @@ export interface operations {
                 content?: never;
             };
             403: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     me: {
@@ -2063,6 +2342,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listAuditEvents: {
@@ -2105,6 +2386,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getAuditCheckpoint: {
@@ -2142,6 +2425,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getAuditKey: {
@@ -2163,6 +2448,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
     };
@@ -2190,6 +2476,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getAuditConsistencyProof: {
@@ -2216,6 +2504,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     verifyAudit: {
@@ -2238,6 +2528,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listCaseDocuments: {
@@ -2268,6 +2560,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     uploadDocument: {
@@ -2332,6 +2626,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listPersonDocuments: {
@@ -2361,6 +2657,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getDocument: {
@@ -2387,6 +2685,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     addDocumentVersion: {
@@ -2428,6 +2728,8 @@ export interface operations {
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     withdrawDocument: {
@@ -2464,6 +2766,8 @@ export interface operations {
             409: components["responses"]["Problem"];
             412: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getDocumentContent: {
@@ -2481,7 +2785,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The bytes. */
+            /** @description The bytes, with the media type sniffed from them at upload (application/pdf, image/jpeg, image/png, image/tiff, text/plain; charset=utf-8, the OOXML and ODF office types, application/msword, application/vnd.ms-excel). */
             200: {
                 headers: {
                     ETag?: string;
@@ -2490,16 +2794,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
-            /** @description The requested range(s). */
+            /** @description The requested range (the stored media type) or ranges (multipart/byteranges). */
             206: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
             /** @description Not modified (If-None-Match). */
@@ -2511,14 +2815,10 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
-            /** @description Range not satisfiable. */
-            416: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
+            416: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listCases: {
@@ -2549,10 +2849,13 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CaseList"];
+                    "text/csv": string;
                 };
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     createCase: {
@@ -2595,6 +2898,8 @@ export interface operations {
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getCase: {
@@ -2621,6 +2926,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     updateCase: {
@@ -2661,6 +2968,8 @@ export interface operations {
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             428: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     changeCaseStatus: {
@@ -2708,6 +3017,8 @@ export interface operations {
             409: components["responses"]["Problem"];
             412: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     caseHistory: {
@@ -2733,6 +3044,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listShares: {
@@ -2758,6 +3071,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     createShare: {
@@ -2801,6 +3116,8 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     revokeShare: {
@@ -2826,6 +3143,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listCasePersons: {
@@ -2850,11 +3169,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LinkedPersonList"];
+                    "text/csv": string;
                 };
             };
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     linkPerson: {
@@ -2900,6 +3222,8 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     unlinkPerson: {
@@ -2925,6 +3249,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listPersons: {
@@ -2955,6 +3281,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     createPerson: {
@@ -2998,6 +3326,8 @@ export interface operations {
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getPerson: {
@@ -3024,6 +3354,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     updatePerson: {
@@ -3063,6 +3395,8 @@ export interface operations {
             412: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             428: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     screenPerson: {
@@ -3109,6 +3443,8 @@ export interface operations {
             404: components["responses"]["Problem"];
             412: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listNotifications: {
@@ -3135,6 +3471,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     acknowledgeNotification: {
@@ -3160,6 +3498,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listPersonVisits: {
@@ -3186,6 +3526,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     requestVisit: {
@@ -3229,6 +3571,8 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listVisits: {
@@ -3255,6 +3599,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     answerVisit: {
@@ -3297,6 +3643,8 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listNationals: {
@@ -3323,11 +3671,14 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NationalList"];
+                    "text/csv": string;
                 };
             };
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getNational: {
@@ -3354,6 +3705,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listFacilities: {
@@ -3376,6 +3729,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     createFacility: {
@@ -3415,6 +3770,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listAgencies: {
@@ -3439,6 +3796,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     createAgency: {
@@ -3479,6 +3838,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     updateAgency: {
@@ -3517,6 +3878,8 @@ export interface operations {
             412: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             428: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listUsers: {
@@ -3545,6 +3908,233 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    createImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    metadata: components["schemas"]["ImportMetadata"];
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Validated; the report (status invalid when some rows are bad). */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            /** @description The file exceeds imports.max_bytes or imports.max_rows; nothing was kept. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not multipart/form-data. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad metadata, or a file that cannot be read (header, encoding, empty, formulas, zip bomb). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    importTemplateCSV: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    importTemplateXLSX: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            401: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Import id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    commitImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Import id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ImportCommit"];
+            };
+        };
+        responses: {
+            /** @description Committed; result lists the persons created and linked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    statsOverview: {
+        parameters: {
+            query?: {
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsOverview"];
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    statsTimeseries: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The series. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsTimeseries"];
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
 }
