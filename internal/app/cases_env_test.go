@@ -56,7 +56,12 @@ func newCaseAPI(t *testing.T, mutate func(*config.Config)) *caseAPI {
 // appURL(url) (a proxy, for outage drills) when appURL is not nil.
 func newCaseAPIVia(t *testing.T, mutate func(*config.Config), appURL func(string) string) *caseAPI {
 	t.Helper()
-	d := testenv.NewDatabase(t)
+	return newCaseAPIOn(t, testenv.NewDatabase(t), mutate, appURL)
+}
+
+// newCaseAPIOn is newCaseAPIVia on a given (migrated) database.
+func newCaseAPIOn(t *testing.T, d testenv.Database, mutate func(*config.Config), appURL func(string) string) *caseAPI {
+	t.Helper()
 	serverURL := d.AppURL
 	if appURL != nil {
 		serverURL = appURL(d.AppURL)

@@ -25,7 +25,7 @@ import (
 // it), up listens again on the same port.
 type tcpProxy struct {
 	t      *testing.T
-	target string
+	target string // guarded by mu
 	addr   string
 	mu     sync.Mutex
 	ln     net.Listener
@@ -60,7 +60,10 @@ func (p *tcpProxy) serve(ln net.Listener) {
 }
 
 func (p *tcpProxy) pipe(c net.Conn) {
-	s, err := net.Dial("tcp", p.target)
+	p.mu.Lock()
+	target := p.target
+	p.mu.Unlock()
+	s, err := net.Dial("tcp", target)
 	if err != nil {
 		_ = c.Close()
 		return
@@ -84,6 +87,13 @@ func (p *tcpProxy) down() {
 		_ = c.Close()
 	}
 	p.conns = map[net.Conn]bool{}
+}
+
+// retarget sends new connections to target (a restarted server's port).
+func (p *tcpProxy) retarget(target string) {
+	p.mu.Lock()
+	p.target = target
+	p.mu.Unlock()
 }
 
 func (p *tcpProxy) up() {
