@@ -40,6 +40,10 @@ type caseAPI struct {
 	tokens map[string]string
 	http   *http.Client
 	schema map[string]*jsonschema.Schema
+	// cfg and appURL are the server's settings and database, for tests
+	// that start a second instance.
+	cfg    config.Config
+	appURL string
 }
 
 const (
@@ -99,6 +103,7 @@ func newCaseAPIOn(t *testing.T, d testenv.Database, mutate func(*config.Config),
 	t.Cleanup(srv.Close)
 
 	a := &caseAPI{t: t, w: w, owner: owner, base: srv.URL, tokens: map[string]string{}, http: srv.Client(),
+		cfg: cfg, appURL: serverURL,
 		schema: map[string]*jsonschema.Schema{}}
 	for _, p := range w.Principals {
 		cc := clientcredentials.Config{ClientID: "p-" + p.Name, ClientSecret: "s-" + p.Name,
