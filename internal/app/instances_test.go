@@ -48,13 +48,25 @@ func TestTwoInstances(t *testing.T) {
 		key := fmt.Sprintf("two-%d", i)
 		body := `{"title": "two instances ` + key + `", "kind": "trafficking"}`
 		wg.Add(4)
-		go func() { defer wg.Done(); cases[i].a = a.request("gdi-officer", "POST", "/api/v1/cases", body, "Idempotency-Key", key) }()
-		go func() { defer wg.Done(); cases[i].b = b.request("gdi-officer", "POST", "/api/v1/cases", body, "Idempotency-Key", key) }()
+		go func() {
+			defer wg.Done()
+			cases[i].a = a.request("gdi-officer", "POST", "/api/v1/cases", body, "Idempotency-Key", key)
+		}()
+		go func() {
+			defer wg.Done()
+			cases[i].b = b.request("gdi-officer", "POST", "/api/v1/cases", body, "Idempotency-Key", key)
+		}()
 		meta := `{"title": "doc ` + key + `", "kind": "other", "classification": "restricted"}`
 		pdf := "%PDF-1.4\n% " + key + "\n"
 		path := "/api/v1/cases/" + owned + "/documents"
-		go func() { defer wg.Done(); docs[i].a = a.upload("gdi-officer", path, meta, "d.pdf", pdf, "Idempotency-Key", "doc-"+key) }()
-		go func() { defer wg.Done(); docs[i].b = b.upload("gdi-officer", path, meta, "d.pdf", pdf, "Idempotency-Key", "doc-"+key) }()
+		go func() {
+			defer wg.Done()
+			docs[i].a = a.upload("gdi-officer", path, meta, "d.pdf", pdf, "Idempotency-Key", "doc-"+key)
+		}()
+		go func() {
+			defer wg.Done()
+			docs[i].b = b.upload("gdi-officer", path, meta, "d.pdf", pdf, "Idempotency-Key", "doc-"+key)
+		}()
 	}
 	wg.Wait()
 	for i := range rounds {
