@@ -175,6 +175,14 @@ func (a *caseAPI) exec(sql string, args ...any) {
 	}
 }
 
+// scan runs a query as the owner into dest.
+func (a *caseAPI) scan(dest any, sql string, args ...any) {
+	a.t.Helper()
+	if err := a.owner.Raw(sql, args...).Scan(dest).Error; err != nil {
+		a.t.Fatalf("owner: %v\n%s", err, sql)
+	}
+}
+
 func (a *caseAPI) version(table string, id uuid.UUID) int {
 	a.t.Helper()
 	var v int

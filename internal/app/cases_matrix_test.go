@@ -105,6 +105,11 @@ func responseSchema(method, path string, status int) string {
 		"PATCH /api/v1/agencies/{}":         "Agency",
 		"GET /api/v1/users":                 "UserList",
 		"GET /api/v1/facilities":            "FacilityList",
+		"GET /api/v1/notifications":         "NotificationList",
+		"POST /api/v1/notifications/{}/ack": "Notification",
+		"GET /api/v1/persons/{}/visits":     "VisitList",
+		"POST /api/v1/persons/{}/visits":    "Visit",
+		"GET /api/v1/visits":                "VisitList",
 		"POST /api/v1/facilities":           "Facility",
 	}[method+" "+route]
 }
@@ -326,6 +331,29 @@ func TestAuthorizationMatrix(t *testing.T) {
 			if w.IsConsularViewer(p) {
 				want = status(false, w.ConsularMatch(p, x), 200)
 			}
+			// Consular visits: listed where the person is visible; requested
+			// by a liaison who sees the person in the consular view.
+			m.expect("visits of "+x.Name, as, "GET", path+"/visits", "", status(visible, visible, 200))
+			from := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
+			r = m.expect("request a visit to "+x.Name, as, "POST", path+"/visits",
+				`{"preferred_from": "`+from+`", "preferred_to": "`+from+`"}`,
+				status(visible, w.ConsularMatch(p, x), http.StatusCreated))
+			if r.status == http.StatusCreated {
+				a.exec(`DELETE FROM consular_visits WHERE id = ?`, r.object(t)["id"])
+			}
+			// Acknowledging the person's notification: the liaison of the
+			// notified embassy; a coordinator sees it (403); others 404.
+			var notes []string
+			a.scan(&notes, `SELECT id::text FROM consular_notifications WHERE person_id = ? AND withdrawn_at IS NULL`, x.ID)
+			for _, n := range notes {
+				seesIt := w.ConsularMatch(p, x) || (p.Agency.Kind == "interior_ministry" && p.Has("coordinator"))
+				r := m.expect("acknowledge the notification about "+x.Name, as, "POST", "/api/v1/notifications/"+n+"/ack", "",
+					status(seesIt, w.ConsularMatch(p, x), 200))
+				if r.status == 200 {
+					a.exec(`UPDATE consular_notifications SET acknowledged_at = NULL, acknowledged_by = NULL WHERE id = ?`, n)
+				}
+			}
+
 			r = m.expect("consular view of "+x.Name, as, "GET", "/api/v1/consular/nationals/"+x.ID.String(), "", want)
 			if r.status == 200 {
 				m.consular("national "+x.Name, as, r)
@@ -439,6 +467,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 			status(true, w.IsAdmin(p), 200), "If-Match", etag(gdi.ID, a.version("agencies", gdi.ID)))
 		m.expect("list users", as, "GET", "/api/v1/users", "", status(true, w.IsAdmin(p), 200))
 
+		// Lists of notifications and visits: every principal (each sees what
+		// the rules give it; TestConsularNotifications checks the contents).
+		m.expect("list notifications", as, "GET", "/api/v1/notifications", "", 200)
+		m.expect("list visits", as, "GET", "/api/v1/visits", "", 200)
+
 		// Facilities: read by the agencies that hold, screen, oversee or try
 		// persons (never an embassy); registered by their officers and
 		// supervisors (immigration police, counter-trafficking) and admins.
@@ -475,6 +508,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/agencies", ""}, {"POST", "/api/v1/agencies", `{}`},
 		{"PATCH", "/api/v1/agencies/" + uuid.NewString(), `{}`}, {"GET", "/api/v1/users", ""},
 		{"GET", "/api/v1/facilities", ""}, {"POST", "/api/v1/facilities", `{}`},
+		{"GET", "/api/v1/notifications", ""}, {"POST", "/api/v1/notifications/" + uuid.NewString() + "/ack", ""},
+		{"GET", "/api/v1/persons/" + x.ID.String() + "/visits", ""}, {"POST", "/api/v1/persons/" + x.ID.String() + "/visits", `{}`},
+		{"GET", "/api/v1/visits", ""}, {"POST", "/api/v1/visits/" + uuid.NewString() + "/answer", `{}`},
 	} {
 		r := m.expect("signed out", "", e.method, e.path, e.body, http.StatusUnauthorized)
 		if r.header.Get("WWW-Authenticate") == "" {

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"regexp"
+	"time"
 )
 
 // Consular holds the consular-notification settings.
@@ -12,9 +13,17 @@ type Consular struct {
 	// Vienna Convention Article 36 obligation): a person of one of these
 	// nationalities gets consular_notification = mandatory automatically.
 	MandatoryCountries []string `yaml:"mandatory_countries"`
+	// OverdueAfter is how long a consular notification may stay
+	// unacknowledged before it shows as overdue to coordinators.
+	OverdueAfter time.Duration `yaml:"overdue_after"`
+	// VisitOverdueAfter is how long a consular visit request may stay
+	// unanswered before it shows as overdue to coordinators.
+	VisitOverdueAfter time.Duration `yaml:"visit_overdue_after"`
 }
 
-func defaultConsular() Consular { return Consular{MandatoryCountries: []string{}} }
+func defaultConsular() Consular {
+	return Consular{MandatoryCountries: []string{}, OverdueAfter: 72 * time.Hour, VisitOverdueAfter: 48 * time.Hour}
+}
 
 var countryCode = regexp.MustCompile(`^[A-Z]{2}$`)
 
@@ -24,6 +33,12 @@ func (c Config) validateConsular() error {
 			return &Error{Setting: "consular.mandatory_countries",
 				Msg: fmt.Sprintf("%q is not an ISO 3166-1 alpha-2 country code (two capital letters, e.g. CN)", code)}
 		}
+	}
+	if c.Consular.OverdueAfter < time.Minute {
+		return &Error{Setting: "consular.overdue_after", Msg: "must be at least 1m"}
+	}
+	if c.Consular.VisitOverdueAfter < time.Minute {
+		return &Error{Setting: "consular.visit_overdue_after", Msg: "must be at least 1m"}
 	}
 	return nil
 }

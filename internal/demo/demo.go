@@ -270,7 +270,10 @@ func write(ctx context.Context, tx pgx.Tx, w *World) error {
 			return fmt.Errorf("demo: share of %s with %s: %w", w.Cases[s.Case].Reference, s.Agency, err)
 		}
 	}
-	return checkDerived(ctx, tx, w)
+	if err := checkDerived(ctx, tx, w); err != nil {
+		return err
+	}
+	return writeConsular(ctx, tx, w, ids)
 }
 
 // checkDerived compares the columns the triggers maintain with the world.

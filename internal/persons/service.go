@@ -507,10 +507,21 @@ func (s *Service) Screen(ctx context.Context, id uuid.UUID, version *int, sc Scr
 		if err := updatePerson(ctx, id, v, cols, vals, PermScreen); err != nil {
 			return err
 		}
-		if p, err = getPerson(ctx, id); err != nil {
+		accessEnded := false
+		if p, err = getPerson(ctx, id); errors.Is(err, apperr.ErrNotFound) {
+			// The screening itself ended the screener's grant: clearing the
+			// last possible victim of a case ends counter-trafficking's
+			// trafficking duty (G3) on it. Answer with what was recorded.
+			p, err, accessEnded = sc.applyTo(cur), nil, true
+			p.Version = v + 1
+		}
+		if err != nil {
 			return err
 		}
 		details := map[string]any{"fields": cols, "version": p.Version}
+		if accessEnded {
+			details["access_ended"] = true
+		}
 		if sc.TraffickingFlag != nil {
 			details["trafficking_flag"] = *sc.TraffickingFlag
 		}
@@ -522,6 +533,23 @@ func (s *Service) Screen(ctx context.Context, id uuid.UUID, version *int, sc Scr
 		return Person{}, fmt.Errorf("screen person %s: %w", id, err)
 	}
 	return p, nil
+}
+
+// applyTo returns p with the screening's fields set.
+func (sc Screening) applyTo(p Person) Person {
+	if sc.TraffickingFlag != nil {
+		p.TraffickingFlag = *sc.TraffickingFlag
+	}
+	if sc.ScreeningNotes != nil {
+		p.ScreeningNotes = *sc.ScreeningNotes
+	}
+	if sc.VictimConsents != nil {
+		p.VictimConsents = *sc.VictimConsents
+	}
+	if sc.ProceedingsCleared != nil {
+		p.ProceedingsCleared = *sc.ProceedingsCleared
+	}
+	return p
 }
 
 func stale(current, sent int) error {

@@ -10,14 +10,23 @@
 -- the care of the authorities"), detention and deportation data, entry ban,
 -- and charges from the cases that link the person as detainee or suspect.
 
+-- Conditions 2–4, which say whether a person is visible to their own state
+-- at all (whoever asks): the consular view and the consular notifications
+-- (60_consular_notifications.sql) both decide by them.
+CREATE OR REPLACE FUNCTION cb_consular_conditions(custody_status text, consular_notification text,
+                                                  trafficking_flag text, victim_consents boolean) RETURNS boolean
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$ SELECT custody_status IN ('detained', 'charged', 'convicted', 'awaiting_deportation', 'deported')
+              AND consular_notification IN ('requested', 'mandatory')
+              AND (trafficking_flag IN ('none', 'cleared') OR victim_consents) $$;
+
+-- Conditions 1–4 for the principal.
 CREATE OR REPLACE FUNCTION cb_consular_match(nationality text, custody_status text, consular_notification text,
                                              trafficking_flag text, victim_consents boolean) RETURNS boolean
     LANGUAGE sql STABLE PARALLEL SAFE
     AS $$ SELECT cb_agency_kind() = 'embassy' AND cb_has_role('liaison')
               AND nationality = cb_country()
-              AND custody_status IN ('detained', 'charged', 'convicted', 'awaiting_deportation', 'deported')
-              AND consular_notification IN ('requested', 'mandatory')
-              AND (trafficking_flag IN ('none', 'cleared') OR victim_consents) $$;
+              AND cb_consular_conditions(custody_status, consular_notification, trafficking_flag, victim_consents) $$;
 
 -- Whether the principal sees person p in the consular projection.
 CREATE OR REPLACE FUNCTION cb_person_consular(p_person uuid) RETURNS boolean
@@ -49,15 +58,17 @@ CREATE OR REPLACE FUNCTION cb_consular_charges(p_person uuid)
              AND cb_person_consular(p_person)
            ORDER BY c.hearing_date NULLS LAST, c.created_at, c.id; END $$;
 
-GRANT EXECUTE ON FUNCTION cb_consular_match(text, text, text, text, boolean), cb_person_consular(uuid),
+GRANT EXECUTE ON FUNCTION cb_consular_conditions(text, text, text, boolean),
+    cb_consular_match(text, text, text, text, boolean), cb_person_consular(uuid),
     cb_consular_facility(text), cb_consular_charges(uuid) TO casebridge_app;
 REVOKE ALL ON FUNCTION cb_consular_charges(uuid) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cb_consular_charges(uuid) TO casebridge_app;
 
 -- The embassy's nationals, with exactly the columns of the consular
 -- projection. It runs with its owner's rights (RLS does not apply to the
--- owner), so this WHERE clause — the same conditions as cb_consular_match,
--- inline so the list uses persons_consular_idx — is the only filter.
+-- owner), so this WHERE clause — the same conditions as cb_consular_match
+-- and cb_consular_conditions, written inline so that the list uses
+-- persons_consular_idx — is the only filter. Change them together.
 --
 -- Not a security_barrier view: with the barrier every page sorted all of a
 -- country's nationals (650–950 ms at 1M persons); without it, 5.6 ms. This

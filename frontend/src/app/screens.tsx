@@ -25,6 +25,18 @@ export const screens: ScreenDef[] = [
     load: () => import("../screens/Nationals").then((m) => m.Nationals),
   },
   {
+    path: "notifications",
+    capability: "notifications.read",
+    nav: "nav.notifications",
+    load: () => import("../screens/Notifications").then((m) => m.Notifications),
+  },
+  {
+    path: "oversight/overdue",
+    capability: "oversight.read",
+    nav: "nav.overdue",
+    load: () => import("../screens/Overdue").then((m) => m.Overdue),
+  },
+  {
     path: "consular/nationals/:personId",
     capability: "consular.read",
     load: () => import("../screens/National").then((m) => m.National),

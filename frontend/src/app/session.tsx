@@ -17,6 +17,8 @@ export type Capability =
   | "cases.victims" // counter-trafficking duty: cases with possible victims
   | "persons.screen" // record trafficking screening
   | "consular.read" // an embassy's detained nationals
+  | "notifications.read" // consular notifications: an embassy's inbox, or all of them for the ministry
+  | "oversight.read" // the ministry's overdue notifications and visit requests
   | "admin.manage"; // agencies and users
 
 const caseRoles = ["viewer", "officer", "supervisor"];
@@ -33,6 +35,10 @@ export function capabilitiesOf(me: Me): Set<Capability> {
   if (kind === "counter_trafficking" && has(...caseRoles)) caps.add("cases.victims");
   if (kind === "counter_trafficking" && has("officer", "supervisor")) caps.add("persons.screen");
   if (kind === "embassy" && has("liaison")) caps.add("consular.read");
+  if ((kind === "embassy" && has("liaison")) || (kind === "interior_ministry" && has("coordinator"))) {
+    caps.add("notifications.read");
+  }
+  if (kind === "interior_ministry" && has("coordinator")) caps.add("oversight.read");
   if (has("admin")) caps.add("admin.manage");
   return caps;
 }

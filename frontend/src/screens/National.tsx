@@ -6,6 +6,7 @@ import { api, unwrap } from "../api/client";
 import { useTitle } from "../app/title";
 import { DocumentList } from "../components/Documents";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { Visits } from "../components/Visits";
 import { labelOf } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
 import { caseKindLabels, caseStatusLabels } from "./caseTypes";
@@ -102,6 +103,7 @@ export function National() {
           </div>
         )}
       </section>
+      <Visits personId={n.id} canRequest canAnswer={false} />
       <section aria-labelledby="released-h">
         <h2 id="released-h">{t("nationals.released")}</h2>
         <DocumentList scope="person" id={n.id} empty={t("nationals.noDocuments")} />

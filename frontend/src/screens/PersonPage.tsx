@@ -10,6 +10,7 @@ import { useSession } from "../app/session";
 import { useTitle } from "../app/title";
 import { ErrorMessage, fieldError } from "../components/ErrorMessage";
 import { Field } from "../components/Field";
+import { Visits } from "../components/Visits";
 import { labelOf, valuesOf } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
 import { usePerson } from "./PersonForm";
@@ -156,6 +157,14 @@ function PersonView({ p, etag, reload }: { p: Person; etag: string; reload: () =
           </ul>
         </section>
       )}
+      <Visits
+        personId={p.id}
+        canRequest={false}
+        canAnswer={
+          hasRole("officer", "supervisor") &&
+          p.cases.some((c) => c.role === "detainee" || c.role === "suspect")
+        }
+      />
       <ScreeningSection
         p={p}
         etag={etag}
