@@ -481,3 +481,26 @@ func TestUploadIdempotencyKey(t *testing.T) {
 		t.Errorf("%d versions after a replayed version upload, want 2", versions)
 	}
 }
+
+// Found 7: a range the file does not have is a 416 problem document with
+// X-Request-ID (http.ServeContent's own answer is text/plain).
+func TestRangeNotSatisfiableIsProblem(t *testing.T) {
+	t.Parallel()
+	a := newCaseAPI(t, nil)
+	owned := a.w.Case("owned").ID.String()
+	up := a.upload("gdi-officer", "/api/v1/cases/"+owned+"/documents",
+		`{"title": "range", "kind": "other", "classification": "restricted"}`, "r.pdf", "%PDF-1.4\n% range\n")
+	if up.status != 201 {
+		t.Fatalf("upload: %d %s", up.status, up.body)
+	}
+	var doc struct{ ID string }
+	_ = json.Unmarshal(up.body, &doc)
+	r := a.request("gdi-officer", "GET", "/api/v1/documents/"+doc.ID+"/content", "", "Range", "bytes=100000-")
+	wantProblem(t, "unsatisfiable range", r, http.StatusRequestedRangeNotSatisfiable, false, "range")
+	if r.header.Get("Content-Range") == "" {
+		t.Error("416 without Content-Range")
+	}
+	if r := a.request("gdi-officer", "GET", "/api/v1/documents/"+doc.ID+"/content", "", "Range", "bytes=0-3"); r.status != 206 || string(r.body) != "%PDF" {
+		t.Errorf("satisfiable range: %d %q", r.status, r.body)
+	}
+}
