@@ -359,6 +359,8 @@ func TestImpossibleValuesRefused(t *testing.T) {
 		`{"family_name": "Test", "nationality": "CN", "date_of_birth": "0000-01-01"}`), "date_of_birth")
 	wantFields(t, "year-0 detention", a.request("gdi-officer", "POST", "/api/v1/persons",
 		`{"family_name": "Test", "nationality": "CN", "custody_status": "detained", "detained_at": "0000-01-01T00:00:00Z"}`), "detained_at")
+	wantFields(t, "embassy country ZZ", a.request("gdi-admin", "POST", "/api/v1/agencies",
+		`{"code": "emb-zz", "name": "Embassy of nowhere", "kind": "embassy", "country": "ZZ"}`), "country")
 	wantFields(t, "nationality filter ZZ", a.request("gdi-officer", "GET", "/api/v1/persons?nationality=ZZ", ""), "nationality")
 	// Real values still pass: a surrogate pair, a real code.
 	if r := a.request("gdi-officer", "POST", "/api/v1/cases", `{"title": "ok \ud83d\ude00", "kind": "trafficking"}`); r.status != 201 {
