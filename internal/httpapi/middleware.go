@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -124,9 +125,25 @@ func bodyLimit(limit int64) gin.HandlerFunc {
 
 // largeBodyRoutes are the routes whose handlers enforce their own, larger
 // body limit while streaming.
-var largeBodyRoutes = map[string]bool{}
+var (
+	largeBodyMu     sync.RWMutex
+	largeBodyRoutes = map[string]bool{}
+)
 
-func largeBodyRoute(c *gin.Context) bool { return largeBodyRoutes[c.FullPath()] }
+// setLargeBodyRoute marks a route as streaming a large body (every server
+// built in one process registers the same routes; tests build many at
+// once, so the map is guarded).
+func setLargeBodyRoute(path string) {
+	largeBodyMu.Lock()
+	defer largeBodyMu.Unlock()
+	largeBodyRoutes[path] = true
+}
+
+func largeBodyRoute(c *gin.Context) bool {
+	largeBodyMu.RLock()
+	defer largeBodyMu.RUnlock()
+	return largeBodyRoutes[c.FullPath()]
+}
 
 // LargeBody returns the request body without the general size cap, for a
 // handler that enforces its own limit while streaming. Only routes listed
