@@ -8,7 +8,7 @@ export PATH := $(TOOLS):$(PATH)
 BIN := bin/casebridge
 GOFILES := $(shell find . -name '*.go' -not -path './.tools/*' -not -path './frontend/node_modules/*' 2>/dev/null)
 
-.PHONY: run test build lint vet gotest deps-run deps-test clean webapp frontend-check e2e bench-scale
+.PHONY: run test build lint vet gotest deps-run deps-test clean webapp frontend-check e2e bench-scale fuzz
 
 # The web app (frontend/): npm ci when the lock file changed, then the Vite
 # build into frontend/dist/app, which the binary embeds (frontend/embed.go).
@@ -73,3 +73,30 @@ clean:
 # 20,000 persons (bench/visibility_test.go).
 bench-scale: deps-run
 	$(GO) run ./bench/cmd/scale -persons 1000000 -data-dir bench/out/scale-1m -report bench/out/scale-1m.md
+
+# Fuzzing: every parser of outside input, each for FUZZTIME (go test -fuzz
+# runs one target at a time). Seeds: testdata/fuzz/<Target> in each
+# package; a crasher found is written there and stays as a seed once fixed.
+# Figures: docs/operations.md.
+FUZZTIME ?= 1m
+FUZZ_TARGETS = \
+	./internal/httpapi:FuzzQueryValidation \
+	./internal/httpapi:FuzzDecodeStrict \
+	./internal/httpapi:FuzzUploadMetadata \
+	./internal/httpapi:FuzzContentDispositionSanitized \
+	./internal/auth:FuzzClaimMapping \
+	./internal/page:FuzzDecode \
+	./internal/validate:FuzzLoneSurrogate \
+	./internal/audit:FuzzParseCursor \
+	./internal/audit:FuzzDecodeLeaf \
+	./internal/audit:FuzzParseCheckpoint \
+	./internal/documents:FuzzSanitizeFilename \
+	./internal/documents:FuzzSniff \
+	./internal/documents:FuzzDecodeCursor
+
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t#*:}; \
+		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
+		$(GO) test -run "^$$name\$$" -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg; \
+	done

@@ -25,6 +25,7 @@ import (
 	"github.com/casebridge/casebridge/internal/page"
 	"github.com/casebridge/casebridge/internal/pgerr"
 	"github.com/casebridge/casebridge/internal/store"
+	"github.com/casebridge/casebridge/internal/validate"
 )
 
 // Permissions shown in 403 problems.
@@ -63,10 +64,7 @@ type Patch struct {
 	Enabled *bool
 }
 
-var (
-	codeRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,39}$`)
-	countryRE = regexp.MustCompile(`^[A-Z]{2}$`)
-)
+var codeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,39}$`)
 
 func checkName(fs *apperr.Fields, name string) {
 	if n := utf8.RuneCountInString(name); n == 0 || n > 200 || strings.ContainsRune(name, 0) {
@@ -84,7 +82,7 @@ func (n NewAgency) Validate() error {
 	if !n.Kind.Valid() {
 		fs.Add("kind", "must be one of immigration_police, counter_trafficking, embassy, interior_ministry, court")
 	}
-	if n.Country != "" && !countryRE.MatchString(n.Country) {
+	if n.Country != "" && !validate.Country(n.Country) {
 		fs.Add("country", "must be an ISO 3166-1 alpha-2 country code, e.g. CN")
 	}
 	if n.Kind == access.KindEmbassy && n.Country == "" {
@@ -211,7 +209,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, version int, p Patch
 	}
 	if p.Country != nil {
 		*p.Country = strings.ToUpper(strings.TrimSpace(*p.Country))
-		if *p.Country != "" && !countryRE.MatchString(*p.Country) {
+		if *p.Country != "" && !validate.Country(*p.Country) {
 			fs.Add("country", "must be an ISO 3166-1 alpha-2 country code, e.g. CN")
 		}
 	}

@@ -40,6 +40,10 @@ type caseAPI struct {
 	tokens map[string]string
 	http   *http.Client
 	schema map[string]*jsonschema.Schema
+	// cfg and appURL are the server's settings and database, for tests
+	// that start a second instance.
+	cfg    config.Config
+	appURL string
 }
 
 const (
@@ -56,7 +60,12 @@ func newCaseAPI(t *testing.T, mutate func(*config.Config)) *caseAPI {
 // appURL(url) (a proxy, for outage drills) when appURL is not nil.
 func newCaseAPIVia(t *testing.T, mutate func(*config.Config), appURL func(string) string) *caseAPI {
 	t.Helper()
-	d := testenv.NewDatabase(t)
+	return newCaseAPIOn(t, testenv.NewDatabase(t), mutate, appURL)
+}
+
+// newCaseAPIOn is newCaseAPIVia on a given (migrated) database.
+func newCaseAPIOn(t *testing.T, d testenv.Database, mutate func(*config.Config), appURL func(string) string) *caseAPI {
+	t.Helper()
 	serverURL := d.AppURL
 	if appURL != nil {
 		serverURL = appURL(d.AppURL)
@@ -94,6 +103,7 @@ func newCaseAPIVia(t *testing.T, mutate func(*config.Config), appURL func(string
 	t.Cleanup(srv.Close)
 
 	a := &caseAPI{t: t, w: w, owner: owner, base: srv.URL, tokens: map[string]string{}, http: srv.Client(),
+		cfg: cfg, appURL: serverURL,
 		schema: map[string]*jsonschema.Schema{}}
 	for _, p := range w.Principals {
 		cc := clientcredentials.Config{ClientID: "p-" + p.Name, ClientSecret: "s-" + p.Name,

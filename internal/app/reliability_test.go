@@ -25,7 +25,7 @@ import (
 // it), up listens again on the same port.
 type tcpProxy struct {
 	t      *testing.T
-	target string
+	target string // guarded by mu
 	addr   string
 	mu     sync.Mutex
 	ln     net.Listener
@@ -60,7 +60,10 @@ func (p *tcpProxy) serve(ln net.Listener) {
 }
 
 func (p *tcpProxy) pipe(c net.Conn) {
-	s, err := net.Dial("tcp", p.target)
+	p.mu.Lock()
+	target := p.target
+	p.mu.Unlock()
+	s, err := net.Dial("tcp", target)
 	if err != nil {
 		_ = c.Close()
 		return
@@ -84,6 +87,13 @@ func (p *tcpProxy) down() {
 		_ = c.Close()
 	}
 	p.conns = map[net.Conn]bool{}
+}
+
+// retarget sends new connections to target (a restarted server's port).
+func (p *tcpProxy) retarget(target string) {
+	p.mu.Lock()
+	p.target = target
+	p.mu.Unlock()
 }
 
 func (p *tcpProxy) up() {
@@ -349,6 +359,8 @@ func TestImpossibleValuesRefused(t *testing.T) {
 		`{"family_name": "Test", "nationality": "CN", "date_of_birth": "0000-01-01"}`), "date_of_birth")
 	wantFields(t, "year-0 detention", a.request("gdi-officer", "POST", "/api/v1/persons",
 		`{"family_name": "Test", "nationality": "CN", "custody_status": "detained", "detained_at": "0000-01-01T00:00:00Z"}`), "detained_at")
+	wantFields(t, "embassy country ZZ", a.request("gdi-admin", "POST", "/api/v1/agencies",
+		`{"code": "emb-zz", "name": "Embassy of nowhere", "kind": "embassy", "country": "ZZ"}`), "country")
 	wantFields(t, "nationality filter ZZ", a.request("gdi-officer", "GET", "/api/v1/persons?nationality=ZZ", ""), "nationality")
 	// Real values still pass: a surrogate pair, a real code.
 	if r := a.request("gdi-officer", "POST", "/api/v1/cases", `{"title": "ok \ud83d\ude00", "kind": "trafficking"}`); r.status != 201 {
@@ -469,5 +481,28 @@ func TestUploadIdempotencyKey(t *testing.T) {
 	a.owner.Raw(`SELECT count(*) FROM document_versions WHERE document_id = ?`, doc.ID).Scan(&versions)
 	if versions != 2 {
 		t.Errorf("%d versions after a replayed version upload, want 2", versions)
+	}
+}
+
+// Found 7: a range the file does not have is a 416 problem document with
+// X-Request-ID (http.ServeContent's own answer is text/plain).
+func TestRangeNotSatisfiableIsProblem(t *testing.T) {
+	t.Parallel()
+	a := newCaseAPI(t, nil)
+	owned := a.w.Case("owned").ID.String()
+	up := a.upload("gdi-officer", "/api/v1/cases/"+owned+"/documents",
+		`{"title": "range", "kind": "other", "classification": "restricted"}`, "r.pdf", "%PDF-1.4\n% range\n")
+	if up.status != 201 {
+		t.Fatalf("upload: %d %s", up.status, up.body)
+	}
+	var doc struct{ ID string }
+	_ = json.Unmarshal(up.body, &doc)
+	r := a.request("gdi-officer", "GET", "/api/v1/documents/"+doc.ID+"/content", "", "Range", "bytes=100000-")
+	wantProblem(t, "unsatisfiable range", r, http.StatusRequestedRangeNotSatisfiable, false, "range")
+	if r.header.Get("Content-Range") == "" {
+		t.Error("416 without Content-Range")
+	}
+	if r := a.request("gdi-officer", "GET", "/api/v1/documents/"+doc.ID+"/content", "", "Range", "bytes=0-3"); r.status != 206 || string(r.body) != "%PDF" {
+		t.Errorf("satisfiable range: %d %q", r.status, r.body)
 	}
 }

@@ -36,6 +36,8 @@ type Config struct {
 	Consular Consular `yaml:"consular"`
 	// Imports: see imports.go.
 	Imports Imports `yaml:"imports"`
+	// RateLimits: see limits.go.
+	RateLimits RateLimits `yaml:"rate_limits"`
 }
 
 // Server holds the HTTP server's settings.
@@ -91,13 +93,14 @@ func Default() Config {
 			MaxOpenConns:   20,
 			ConnectTimeout: 5 * time.Second,
 		},
-		Log:       Log{Level: "info", Format: "json"},
-		Documents: defaultDocuments(),
-		Blob:      defaultBlob(),
-		Auth:      defaultAuth(),
-		Audit:     defaultAudit(),
-		Consular:  defaultConsular(),
-		Imports:   defaultImports(),
+		Log:        Log{Level: "info", Format: "json"},
+		Documents:  defaultDocuments(),
+		Blob:       defaultBlob(),
+		Auth:       defaultAuth(),
+		Audit:      defaultAudit(),
+		Consular:   defaultConsular(),
+		Imports:    defaultImports(),
+		RateLimits: defaultRateLimits(),
 	}
 }
 
@@ -287,6 +290,7 @@ func (c Config) Validate(mode string) error {
 				"server.read_timeout":        c.Server.ReadTimeout,
 				"server.body_timeout":        c.Server.BodyTimeout,
 				"server.upload_grace":        c.Server.UploadGrace,
+				"rate_limits.window":         c.RateLimits.Window,
 				"server.write_timeout":       c.Server.WriteTimeout,
 				"server.idle_timeout":        c.Server.IdleTimeout,
 				"server.shutdown_timeout":    c.Server.ShutdownTimeout,

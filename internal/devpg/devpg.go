@@ -399,3 +399,20 @@ func secret() string {
 // BinDir is the directory of the PostgreSQL programs (initdb, pg_dump,
 // pg_restore, …) that Start uses.
 func BinDir() (string, error) { return findBinDir() }
+
+// Crash stops the cluster the way `pg_ctl stop -m immediate` does
+// (SIGQUIT to the postmaster: no checkpoint, crash recovery at the next
+// start), for fault drills. Start on the same directory brings it back.
+func (c *Cluster) Crash() {
+	if c.cmd == nil || c.cmd.Process == nil {
+		return
+	}
+	_ = c.cmd.Process.Signal(syscall.SIGQUIT)
+	select {
+	case <-c.done:
+	case <-time.After(30 * time.Second):
+		_ = c.cmd.Process.Kill()
+		<-c.done
+	}
+	c.cmd = nil
+}

@@ -1,10 +1,13 @@
 package httpapi_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 
@@ -67,4 +70,42 @@ func TestContractEdges(t *testing.T) {
 	if rec.Header().Get("X-Request-ID") == "" {
 		t.Error("431 without X-Request-ID")
 	}
+}
+
+// Found 3: errors are logged through the program's logger (log.format
+// json gives JSON lines), not slog's default text logger.
+func TestErrorsLoggedThroughConfiguredLogger(t *testing.T) {
+	t.Parallel()
+	var buf syncBuffer
+	s := httpapi.New(httpapi.Deps{Log: slog.New(slog.NewJSONHandler(&buf, nil))})
+	s.Engine().GET("/test/broken", func(c *gin.Context) { httpapi.Fail(c, fmt.Errorf("disk on fire")) })
+	if rec := do(s, "GET", "/test/broken", "", nil); rec.Code != 500 {
+		t.Fatalf("status %d", rec.Code)
+	}
+	out := buf.String()
+	if !strings.Contains(out, `"msg":"request failed"`) || !strings.Contains(out, "disk on fire") {
+		t.Fatalf("the error is not in the configured JSON log: %q", out)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("log line is not JSON: %s", line)
+		}
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

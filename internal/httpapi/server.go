@@ -66,8 +66,9 @@ func New(deps Deps) *Server {
 	s.engine.HandleMethodNotAllowed = true
 	_ = s.engine.SetTrustedProxies(nil)
 	https := strings.HasPrefix(deps.Config.Server.PublicURL, "https://")
+	lm := s.limits()
 	s.engine.Use(func(c *gin.Context) { c.Set(loggerKey, deps.Log) }, requestID(), recovery(deps.Log), headerLimit(), accessLog(deps.Log), s.metrics.middleware(),
-		securityHeaders(https), guardBody(deps.Config.Server), bodyLimit(deps.Config.Server.MaxBodyBytes), s.withStore(), s.authenticate(), validateInputs())
+		securityHeaders(https), guardBody(deps.Config.Server), bodyLimit(deps.Config.Server.MaxBodyBytes), s.withStore(), lm.beforeAuth(), s.authenticate(), validateInputs(), lm.downloads())
 	web, err := newWebApp(frontend.App())
 	if err != nil {
 		deps.Log.Error("web app not served", "error", err.Error())
