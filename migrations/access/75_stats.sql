@@ -65,9 +65,35 @@ CREATE OR REPLACE FUNCTION cb_stats_cases() RETURNS TABLE (status text, age_buck
         count(*) FROM cases c GROUP BY 1, 2 ORDER BY 1, 2;
 END $$;
 
-REVOKE ALL ON FUNCTION cb_stats_persons(), cb_stats_months(date, date), cb_stats_cases() FROM PUBLIC;
+-- Consular notification delay per embassy (country notified): how many
+-- notifications, how many acknowledged, the median and 90th percentile of
+-- the time from due to acknowledged (seconds), and how many are overdue now
+-- (unacknowledged, not withdrawn, due longer ago than p_overdue, the
+-- setting consular.overdue_after). Computed from consular_notifications on
+-- each call (its due index); counts and durations only.
+CREATE OR REPLACE FUNCTION cb_stats_notifications(p_overdue interval)
+    RETURNS TABLE (country text, embassies text, notifications bigint, acknowledged bigint,
+                   median_seconds double precision, p90_seconds double precision, overdue bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$ BEGIN
+    PERFORM cb_stats_require();
+    RETURN QUERY SELECT n.country,
+        COALESCE((SELECT string_agg(a.code, ',' ORDER BY a.code) FROM agencies a
+                   WHERE a.kind = 'embassy' AND a.country = n.country), ''),
+        count(*),
+        count(n.acknowledged_at),
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM n.acknowledged_at - n.due_at)::double precision)
+            FILTER (WHERE n.acknowledged_at IS NOT NULL),
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM n.acknowledged_at - n.due_at)::double precision)
+            FILTER (WHERE n.acknowledged_at IS NOT NULL),
+        count(*) FILTER (WHERE n.acknowledged_at IS NULL AND n.withdrawn_at IS NULL AND n.due_at < now() - p_overdue)
+      FROM consular_notifications n GROUP BY n.country ORDER BY n.country;
+END $$;
+
+REVOKE ALL ON FUNCTION cb_stats_persons(), cb_stats_months(date, date), cb_stats_cases(),
+    cb_stats_notifications(interval) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION cb_stats_reader(), cb_stats_require(), cb_stats_route(text), cb_stats_persons(),
-    cb_stats_months(date, date), cb_stats_cases() TO casebridge_app;
+    cb_stats_months(date, date), cb_stats_cases(), cb_stats_notifications(interval) TO casebridge_app;
 
 -- The triggers that keep the aggregates. Each statement adds its deltas
 -- (new rows +1, old rows -1), in key order so that concurrent writers lock
