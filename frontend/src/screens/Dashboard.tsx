@@ -92,7 +92,7 @@ export function Dashboard() {
                       segments: custodies.map((c) => ({ key: c, label: custodyLabel(c), value: m.get(c) ?? 0 })),
                     }))}
                   />
-                  <div className="table-wrap">
+                  <div className="table-wrap" tabIndex={0}>
                     <table>
                       <caption>{t("stats.byNationality")}</caption>
                       <thead>
@@ -138,7 +138,7 @@ export function Dashboard() {
                       ],
                     }))}
                   />
-                  <div className="table-wrap">
+                  <div className="table-wrap" tabIndex={0}>
                     <table>
                       <caption>{t("stats.notificationDelay")}</caption>
                       <thead>
@@ -182,7 +182,7 @@ export function Dashboard() {
                       segments: ageBuckets.map((a) => ({ key: a, label: ageLabel(a), value: byStatus.get(s)?.get(a) ?? 0 })),
                     }))}
                   />
-                  <div className="table-wrap">
+                  <div className="table-wrap" tabIndex={0}>
                     <table>
                       <caption>{t("stats.casesByStatus")}</caption>
                       <thead>
@@ -237,7 +237,7 @@ export function Dashboard() {
               <h2 id="stats-months-h">{t("stats.perMonth")}</h2>
               <div className="chart-and-table">
                 <Lines label={t("stats.perMonthChart")} months={months} series={lines} />
-                <div className="table-wrap">
+                <div className="table-wrap" tabIndex={0}>
                   <table>
                     <caption>{t("stats.perMonth")}</caption>
                     <thead>
