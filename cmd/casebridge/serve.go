@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/casebridge/casebridge/internal/app"
 	"github.com/casebridge/casebridge/internal/config"
@@ -34,6 +35,9 @@ func serve(ctx context.Context, args, environ []string, _, stderr io.Writer) err
 		return err
 	}
 	log := app.NewLogger(cfg.Log)
+	// Libraries and any code that logs through slog's default logger
+	// write in the configured format too.
+	slog.SetDefault(log)
 	ln, err := app.Listen("server.listen", cfg.Server.Listen)
 	if err != nil {
 		return err

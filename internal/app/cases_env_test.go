@@ -49,8 +49,19 @@ const (
 
 func newCaseAPI(t *testing.T, mutate func(*config.Config)) *caseAPI {
 	t.Helper()
+	return newCaseAPIVia(t, mutate, nil)
+}
+
+// newCaseAPIVia is newCaseAPI whose server reaches the database at
+// appURL(url) (a proxy, for outage drills) when appURL is not nil.
+func newCaseAPIVia(t *testing.T, mutate func(*config.Config), appURL func(string) string) *caseAPI {
+	t.Helper()
 	d := testenv.NewDatabase(t)
-	db, owner := testenv.Open(t, d.AppURL), testenv.Open(t, d.OwnerURL)
+	serverURL := d.AppURL
+	if appURL != nil {
+		serverURL = appURL(d.AppURL)
+	}
+	db, owner := testenv.Open(t, serverURL), testenv.Open(t, d.OwnerURL)
 	w := authztest.New()
 	w.Insert(t, owner)
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -142,7 +153,9 @@ func (a *caseAPI) request(as, method, path, body string, headers ...string) resp
 	if err != nil {
 		a.t.Fatal(err)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	r := response{status: resp.StatusCode, header: resp.Header, body: b}
+	checkContract(a.t, method, path, r)
+	return r
 }
 
 func (a *caseAPI) exec(sql string, args ...any) {

@@ -13,8 +13,8 @@ import (
 	"github.com/casebridge/casebridge/internal/config"
 )
 
-// upload sends a multipart import (metadata, then file) as principal as.
-func (a *caseAPI) upload(as, metadata, filename string, file []byte) response {
+// uploadImport sends a multipart import (metadata, then file) as principal as.
+func (a *caseAPI) uploadImport(as, metadata, filename string, file []byte) response {
 	a.t.Helper()
 	var b bytes.Buffer
 	mw := multipart.NewWriter(&b)
@@ -72,7 +72,7 @@ func TestImportAndStatsMatrix(t *testing.T) {
 			want = http.StatusForbidden
 		}
 		m.cells++
-		r := a.upload(as, meta, "raid.csv", file)
+		r := a.uploadImport(as, meta, "raid.csv", file)
 		if r.status != want {
 			t.Errorf("%s | import: status %d, want %d\n%s", as, r.status, want, r.body)
 			continue
@@ -86,7 +86,7 @@ func TestImportAndStatsMatrix(t *testing.T) {
 			conforms(as, "import refused", "Problem", r)
 		}
 	}
-	if r := a.upload("", meta, "raid.csv", file); r.status != http.StatusUnauthorized {
+	if r := a.uploadImport("", meta, "raid.csv", file); r.status != http.StatusUnauthorized {
 		t.Errorf("nobody | import: %d", r.status)
 	}
 	if importID == "" {
@@ -158,7 +158,7 @@ func TestImportAndStatsMatrix(t *testing.T) {
 		{"formula", []byte("family_name,nationality\n=1+1,CN\n"), 422},
 		{"over the limit", bytes.Repeat([]byte("x"), 1<<20+10), 413},
 	} {
-		r := a.upload("gdi-officer", meta, "bad.csv", c.file)
+		r := a.uploadImport("gdi-officer", meta, "bad.csv", c.file)
 		if r.status != c.status {
 			t.Errorf("%s: %d, want %d\n%s", c.name, r.status, c.status, r.body)
 		}

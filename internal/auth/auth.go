@@ -38,8 +38,11 @@ type Config struct {
 	RolesClaim            string
 	SigningAlgs           []string
 	ClockSkew             time.Duration
-	IdleTimeout           time.Duration
-	AbsoluteTimeout       time.Duration
+	// JWKSRefreshInterval is the least time between two fetches of the
+	// provider's key set (fetched only for a key id not held).
+	JWKSRefreshInterval time.Duration
+	IdleTimeout         time.Duration
+	AbsoluteTimeout     time.Duration
 	// SecureCookies marks cookies Secure (and gives them the __Host- prefix).
 	SecureCookies bool
 	// HTTPClient talks to the provider; default: a client with a 15s timeout.
@@ -57,7 +60,7 @@ func ConfigFrom(cfg config.Config, log *slog.Logger) Config {
 		Issuer: a.Issuer, DiscoveryURL: a.DiscoveryURL, ClientID: a.ClientID, ClientSecret: a.ClientSecret,
 		RedirectURL: a.RedirectURL, PostLogoutRedirectURL: a.PostLogoutRedirectURL,
 		Scopes: a.Scopes, Audience: a.Audience, AgencyClaim: a.AgencyClaim, RolesClaim: a.RolesClaim,
-		SigningAlgs: a.SigningAlgs, ClockSkew: a.ClockSkew,
+		SigningAlgs: a.SigningAlgs, ClockSkew: a.ClockSkew, JWKSRefreshInterval: a.JWKSRefreshInterval,
 		IdleTimeout: a.SessionIdleTimeout, AbsoluteTimeout: a.SessionAbsoluteTimeout,
 		SecureCookies: !plainLoopback(public),
 		Log:           log,
@@ -146,8 +149,10 @@ var (
 // RefusedError is a sign-in refused for the agency or identity in the
 // token; Message says why, for the person (a page) or partner (a problem).
 type RefusedError struct {
-	Reason string // no_subject, no_agency_claim, unknown_agency, agency_disabled
+	Reason string // no_subject, no_agency_claim, unknown_agency, agency_disabled, invalid_claims
 	Agency string
+	// Detail names the bad claim (invalid_claims).
+	Detail string
 }
 
 func (e *RefusedError) Error() string { return "sign-in refused: " + e.Reason + " " + e.Agency }
@@ -159,6 +164,8 @@ func (e *RefusedError) Message() string {
 		return fmt.Sprintf("Your agency %q is not registered in CaseBridge, so you cannot sign in. Ask a CaseBridge administrator to register it.", e.Agency)
 	case "agency_disabled":
 		return fmt.Sprintf("Your agency %q is disabled in CaseBridge, so you cannot sign in. Ask a CaseBridge administrator.", e.Agency)
+	case "invalid_claims":
+		return "Your sign-in cannot be accepted: " + e.Detail + ". Ask your identity provider's administrator to correct it."
 	case "no_agency_claim":
 		return "Your sign-in did not say which agency you belong to, so you cannot sign in. Ask your identity provider's administrator to add the agency claim."
 	default:

@@ -66,6 +66,11 @@ func (s *Service) authenticateBearer(ctx context.Context, raw string) (access.Pr
 		return p, err
 	}
 	tok, err := r.bearer.Verify(s.clientContext(ctx), raw)
+	if err != nil && r.keys != nil {
+		if down := r.keys.unavailable(); down != nil {
+			return p, fmt.Errorf("%w: the identity provider's keys cannot be fetched: %w", ErrUnavailable, down)
+		}
+	}
 	if err != nil {
 		s.recordAuthEvent(ctx, authEvent{Kind: eventBearerRefused, Method: "bearer", Reason: "invalid_token", Err: err})
 		return p, fmt.Errorf("%w: %w", ErrInvalidToken, err)
@@ -83,8 +88,13 @@ func (s *Service) authenticateBearer(ctx context.Context, raw string) (access.Pr
 	if err != nil {
 		var refused *RefusedError
 		if errors.As(err, &refused) {
-			s.recordAuthEvent(ctx, authEvent{Kind: eventBearerRefused, Method: "bearer", Issuer: id.Issuer,
-				Subject: id.Subject, Agency: refused.Agency, Reason: refused.Reason})
+			ev := authEvent{Kind: eventBearerRefused, Method: "bearer", Issuer: id.Issuer,
+				Subject: id.Subject, Agency: refused.Agency, Reason: refused.Reason}
+			if refused.Reason == "invalid_claims" {
+				// The claims themselves are what is wrong: keep none of them.
+				ev.Subject, ev.Agency, ev.Err = "", "", errors.New(refused.Detail)
+			}
+			s.recordAuthEvent(ctx, ev)
 		}
 		return p, err
 	}

@@ -22,6 +22,7 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/casebridge/casebridge/internal/config"
 	"github.com/casebridge/casebridge/internal/devidp"
 )
 
@@ -225,7 +226,9 @@ func TestBearerTokens(t *testing.T) {
 // unknown kid); once the old key leaves the JWKS its tokens are refused.
 func TestKeyRotationPickedUp(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOptions{})
+	// Fetches for an unknown kid are at most one per interval: a short one
+	// here, so the second rotation right after the first is picked up.
+	e := newEnv(t, envOptions{config: func(c *config.Config) { c.Auth.JWKSRefreshInterval = time.Millisecond }})
 	before := e.clientToken()
 	if resp, _ := e.bearer(before); resp.StatusCode != http.StatusOK {
 		t.Fatalf("before rotation: %d", resp.StatusCode)

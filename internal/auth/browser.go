@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -32,6 +33,9 @@ const loginLifetime = 10 * time.Minute
 func (s *Service) BeginLogin(ctx context.Context, returnTo string) (authURL, state string, err error) {
 	r, err := s.prov.get(ctx)
 	if err != nil {
+		return "", "", err
+	}
+	if err := s.prov.reachable(ctx); err != nil {
 		return "", "", err
 	}
 	state, nonce, verifier := randomToken(32), randomToken(32), oauth2.GenerateVerifier()
@@ -98,10 +102,25 @@ func (s *Service) FinishLogin(ctx context.Context, cookieState string, query url
 	if login.Verifier == "" || time.Now().After(login.ExpiresAt) {
 		return nil, ErrLoginState
 	}
+	// RFC 9207: the authorization response names its issuer; a response
+	// from another issuer (a mix-up attack) is refused, and so is one
+	// without it from a provider that says it sends it.
+	if iss, ok := query["iss"]; ok || r.issParameter {
+		if !ok || len(iss) != 1 || iss[0] != s.cfg.Issuer {
+			s.recordAuthEvent(ctx, authEvent{Kind: eventSignInRefused, Method: "browser", Reason: "issuer_mismatch"})
+			return nil, &LoginError{Code: "issuer_mismatch", Description: "The answer did not come from the configured identity provider."}
+		}
+	}
 	if code := query.Get("error"); code != "" {
 		return nil, &LoginError{Code: code, Description: query.Get("error_description")}
 	}
 	tok, err := r.oauth.Exchange(s.clientContext(ctx), query.Get("code"), oauth2.VerifierOption(login.Verifier))
+	if err != nil && providerDown(err) {
+		s.recordAuthEvent(ctx, authEvent{Kind: eventSignInRefused, Method: "browser", Reason: "provider_unavailable", Err: err})
+		err = fmt.Errorf("%w: exchange the sign-in code: %w", ErrUnavailable, err)
+		s.prov.markDown(err)
+		return nil, err
+	}
 	if err != nil {
 		s.recordAuthEvent(ctx, authEvent{Kind: eventSignInRefused, Method: "browser", Reason: "code_exchange_failed", Err: err})
 		return nil, &LoginError{Code: "code_exchange_failed", Description: "The identity provider did not accept the sign-in."}
@@ -135,8 +154,12 @@ func (s *Service) FinishLogin(ctx context.Context, cookieState string, query url
 	if err != nil {
 		var refused *RefusedError
 		if errors.As(err, &refused) {
-			s.recordAuthEvent(ctx, authEvent{Kind: eventSignInRefused, Method: "browser", Issuer: id.Issuer,
-				Subject: id.Subject, Agency: refused.Agency, Reason: refused.Reason})
+			ev := authEvent{Kind: eventSignInRefused, Method: "browser", Issuer: id.Issuer,
+				Subject: id.Subject, Agency: refused.Agency, Reason: refused.Reason}
+			if refused.Reason == "invalid_claims" {
+				ev.Subject, ev.Agency, ev.Err = "", "", errors.New(refused.Detail)
+			}
+			s.recordAuthEvent(ctx, ev)
 		}
 		return nil, err
 	}
@@ -249,4 +272,17 @@ func cookieValue(r *http.Request, name string) string {
 // CSRFValid reports whether header carries the session's CSRF token.
 func CSRFValid(sess *Session, header string) bool {
 	return sess != nil && header != "" && subtle.ConstantTimeCompare([]byte(header), []byte(sess.CSRFToken)) == 1
+}
+
+// providerDown reports whether a token request failed because the provider
+// could not be reached or failed itself (5xx), rather than refusing the
+// code.
+func providerDown(err error) bool {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		return re.Response != nil && re.Response.StatusCode >= 500
+	}
+	var ue *url.Error
+	var ne net.Error
+	return errors.As(err, &ue) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded)
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -80,6 +81,9 @@ type agencyRow struct {
 // sign-in (users.last_sign_in_at).
 func (s *Service) principalFor(ctx context.Context, id identity, touch bool) (access.Principal, error) {
 	var p access.Principal
+	if bad := badClaims(id); bad != "" {
+		return p, &RefusedError{Reason: "invalid_claims", Detail: bad}
+	}
 	switch {
 	case id.Subject == "":
 		return p, &RefusedError{Reason: "no_subject"}
@@ -132,3 +136,53 @@ func truncate(s string, n int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// Claim limits: a subject is an opaque string of at most 255 ASCII
+// characters (OpenID Connect Core 2); the others are bounded by what the
+// portal stores.
+const (
+	maxSubject = 255
+	maxAgency  = 64
+	maxRole    = 64
+	maxRoles   = 32
+	maxText    = 1000
+)
+
+// badClaims says which claim of a verified token cannot be true, or "".
+// Claims are input: a NUL byte or another control character, text that is
+// not valid UTF-8 (decoded JSON shows it as U+FFFD) or a value longer than
+// the portal keeps refuses the sign-in with a clear reason instead of
+// reaching PostgreSQL.
+func badClaims(id identity) string {
+	check := func(name, v string, limit int) string {
+		if len(v) > limit {
+			return fmt.Sprintf("the %s claim is longer than %d bytes", name, limit)
+		}
+		for _, r := range v {
+			if r < 0x20 || r == 0x7f || r == utf8.RuneError {
+				return fmt.Sprintf("the %s claim contains a control character or invalid text", name)
+			}
+		}
+		return ""
+	}
+	for _, c := range []struct {
+		name, v string
+		limit   int
+	}{
+		{"sub", id.Subject, maxSubject}, {"iss", id.Issuer, maxText}, {"agency", id.Agency, maxAgency},
+		{"name", id.Name, maxText}, {"preferred_username", id.Username, maxText}, {"email", id.Email, maxText},
+	} {
+		if msg := check(c.name, c.v, c.limit); msg != "" {
+			return msg
+		}
+	}
+	if len(id.Roles) > maxRoles {
+		return fmt.Sprintf("the roles claim holds more than %d roles", maxRoles)
+	}
+	for _, r := range id.Roles {
+		if msg := check("roles", r, maxRole); msg != "" {
+			return msg
+		}
+	}
+	return ""
+}

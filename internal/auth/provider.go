@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -11,15 +13,19 @@ import (
 )
 
 // remote is what discovery gave: the endpoints and the verifiers, which share
-// one JWKS cache. go-oidc's RemoteKeySet fetches the JWKS on first use and
-// again whenever a token names a key id it does not hold, so a provider's
-// key rotation is picked up without a restart.
+// one JWKS cache (keySet: fetched on first use and again only for a key id
+// it does not hold, at most once per auth.jwks_refresh_interval), so a
+// provider's key rotation is picked up without a restart.
 type remote struct {
-	provider   *oidc.Provider
-	oauth      oauth2.Config
-	idTokens   *oidc.IDTokenVerifier
-	bearer     *oidc.IDTokenVerifier
-	endSession string
+	provider *oidc.Provider
+	keys     *keySet
+	// issParameter: the provider sends iss in authorization responses
+	// (RFC 9207 authorization_response_iss_parameter_supported).
+	issParameter bool
+	oauth        oauth2.Config
+	idTokens     *oidc.IDTokenVerifier
+	bearer       *oidc.IDTokenVerifier
+	endSession   string
 }
 
 // providerCache discovers the provider once, retrying (at most every few
@@ -30,6 +36,59 @@ type providerCache struct {
 	remote     *remote
 	lastFailed time.Time
 	lastErr    error
+
+	// The provider's last reachability check (reachable).
+	probeMu  sync.Mutex
+	probedAt time.Time
+	probeErr error
+}
+
+// markDown records that the provider just failed to answer, so the next
+// sign-ins get the clear page at once.
+func (c *providerCache) markDown(err error) {
+	c.probeMu.Lock()
+	defer c.probeMu.Unlock()
+	c.probedAt, c.probeErr = time.Now(), err
+}
+
+// probeEvery is how long a reachability check of the provider is trusted.
+const probeEvery = 5 * time.Second
+
+// reachable checks, before a browser is sent to the provider, that the
+// provider answers (its discovery document, within 3 seconds), so a person
+// gets a clear page here instead of a browser error there. The answer is
+// cached for a few seconds, so sign-ins do not each cost a request.
+func (c *providerCache) reachable(ctx context.Context) error {
+	c.probeMu.Lock()
+	defer c.probeMu.Unlock()
+	if !c.probedAt.IsZero() && time.Since(c.probedAt) < probeEvery {
+		return c.probeErr
+	}
+	s := c.svc
+	base := s.cfg.DiscoveryURL
+	if base == "" {
+		base = s.cfg.Issuer
+	}
+	from := strings.TrimSuffix(base, "/") + "/.well-known/openid-configuration"
+	pctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 3*time.Second)
+	defer cancel()
+	c.probeErr = nil
+	req, err := http.NewRequestWithContext(pctx, http.MethodGet, from, nil)
+	if err == nil {
+		var resp *http.Response
+		if resp, err = s.cfg.HTTPClient.Do(req); err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode >= 500 {
+				err = fmt.Errorf("%s answered %s", from, resp.Status)
+			}
+		}
+	}
+	if err != nil {
+		c.probeErr = fmt.Errorf("%w: the identity provider does not answer: %w", ErrUnavailable, err)
+		s.log.Warn("openid provider unreachable", "issuer", s.cfg.Issuer, "err", err.Error())
+	}
+	c.probedAt = time.Now()
+	return c.probeErr
 }
 
 const discoveryRetry = 5 * time.Second
@@ -81,6 +140,7 @@ func (s *Service) discover(ctx context.Context) (*remote, error) {
 		Issuer     string `json:"issuer"`
 		JWKS       string `json:"jwks_uri"`
 		EndSession string `json:"end_session_endpoint"`
+		ISSParam   bool   `json:"authorization_response_iss_parameter_supported"`
 	}
 	if err := p.Claims(&meta); err != nil {
 		return nil, fmt.Errorf("%w: read discovery document: %w", ErrUnavailable, err)
@@ -92,13 +152,14 @@ func (s *Service) discover(ctx context.Context) (*remote, error) {
 		return nil, fmt.Errorf("%w: discovery document of %s has no jwks_uri", ErrUnavailable, s.cfg.Issuer)
 	}
 	// The key set outlives this request: its context must not be cancelled.
-	keys := oidc.NewRemoteKeySet(s.clientContext(context.WithoutCancel(ctx)), meta.JWKS)
+	keys := newKeySet(meta.JWKS, func() *http.Client { return s.cfg.HTTPClient }, s.cfg.JWKSRefreshInterval, s.cfg.SigningAlgs)
 	// go-oidc checks exp against Now with no leeway, and nbf with a fixed
 	// five minutes; shifting Now back by the skew gives exp its leeway, and
 	// checkNotBefore applies the configured one to nbf.
 	now := func() time.Time { return time.Now().Add(-s.cfg.ClockSkew) }
 	return &remote{
 		provider: p,
+		keys:     keys,
 		oauth: oauth2.Config{
 			ClientID: s.cfg.ClientID, ClientSecret: s.cfg.ClientSecret,
 			RedirectURL: s.cfg.RedirectURL, Endpoint: p.Endpoint(), Scopes: s.cfg.Scopes,
@@ -109,7 +170,8 @@ func (s *Service) discover(ctx context.Context) (*remote, error) {
 		bearer: oidc.NewVerifier(s.cfg.Issuer, keys, &oidc.Config{
 			ClientID: s.cfg.Audience, SupportedSigningAlgs: s.cfg.SigningAlgs, Now: now,
 		}),
-		endSession: meta.EndSession,
+		endSession:   meta.EndSession,
+		issParameter: meta.ISSParam,
 	}, nil
 }
 

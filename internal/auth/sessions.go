@@ -105,6 +105,10 @@ func (s *Service) lookupSession(ctx context.Context, token string) (access.Princ
 	if !r.AgencyEnabled {
 		s.recordAuthEvent(ctx, authEvent{Kind: eventSessionRefused, Method: "session", SessionID: r.ID.String(),
 			UserID: r.UserID.String(), Agency: r.AgencyCode, Reason: "agency_disabled"})
+		// End it: it must not revive if the agency is enabled again.
+		if err := store.DB(ctx).Exec(`DELETE FROM sessions WHERE id = ?`, r.ID).Error; err != nil {
+			return p, nil, fmt.Errorf("end session of a disabled agency: %w", err)
+		}
 		return p, nil, errNoSession
 	}
 	if time.Since(r.LastSeenAt) > touchEvery {

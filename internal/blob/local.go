@@ -298,3 +298,21 @@ func (l *Local) CleanTemp(ctx context.Context, before time.Time) (int, error) {
 	}
 	return removed, nil
 }
+
+// FreeBytes reports the space left to unprivileged writers on the file
+// system of the store's directory (or the nearest existing one above it).
+func (l *Local) FreeBytes() (uint64, error) {
+	dir := l.root
+	for {
+		var st unix.Statfs_t
+		err := unix.Statfs(dir, &st)
+		if err == nil {
+			return st.Bavail * uint64(st.Bsize), nil //nolint:gosec // block size is positive
+		}
+		parent := filepath.Dir(dir)
+		if !errors.Is(err, unix.ENOENT) || parent == dir {
+			return 0, fmt.Errorf("free space of %s: %w", dir, err)
+		}
+		dir = parent
+	}
+}

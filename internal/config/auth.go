@@ -39,6 +39,10 @@ type Auth struct {
 	SigningAlgs []string `yaml:"signing_algs"`
 	// ClockSkew is the leeway allowed on exp and nbf.
 	ClockSkew time.Duration `yaml:"clock_skew"`
+	// JWKSRefreshInterval is the least time between two fetches of the
+	// provider's key set. The set is fetched again only when a token names
+	// a key id it does not hold (a rotation), never after a bad signature.
+	JWKSRefreshInterval time.Duration `yaml:"jwks_refresh_interval"`
 	// SessionIdleTimeout ends a browser session unused for that long;
 	// SessionAbsoluteTimeout ends it that long after sign-in regardless.
 	SessionIdleTimeout     time.Duration `yaml:"session_idle_timeout"`
@@ -53,6 +57,7 @@ func defaultAuth() Auth {
 		RolesClaim:             "roles",
 		SigningAlgs:            []string{"RS256", "ES256"},
 		ClockSkew:              30 * time.Second,
+		JWKSRefreshInterval:    10 * time.Second,
 		SessionIdleTimeout:     30 * time.Minute,
 		SessionAbsoluteTimeout: 12 * time.Hour,
 	}

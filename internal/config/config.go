@@ -48,6 +48,13 @@ type Server struct {
 	IdleTimeout       time.Duration `yaml:"idle_timeout"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
 	MaxBodyBytes      int64         `yaml:"max_body_bytes"`
+	// BodyTimeout is how long a request that is not an upload may take to
+	// send its body (read_timeout stays the outer bound for uploads).
+	BodyTimeout time.Duration `yaml:"body_timeout"`
+	// UploadMinRate is the slowest an upload body may arrive, in bytes per
+	// second, after UploadGrace: a slower one is cut (408).
+	UploadMinRate int64         `yaml:"upload_min_rate"`
+	UploadGrace   time.Duration `yaml:"upload_grace"`
 }
 
 // Database holds the PostgreSQL settings.
@@ -76,6 +83,9 @@ func Default() Config {
 			IdleTimeout:       2 * time.Minute,
 			ShutdownTimeout:   30 * time.Second,
 			MaxBodyBytes:      1 << 20,
+			BodyTimeout:       15 * time.Second,
+			UploadMinRate:     8 << 10,
+			UploadGrace:       20 * time.Second,
 		},
 		Database: Database{
 			MaxOpenConns:   20,
@@ -275,6 +285,8 @@ func (c Config) Validate(mode string) error {
 			return positive(map[string]time.Duration{
 				"server.read_header_timeout": c.Server.ReadHeaderTimeout,
 				"server.read_timeout":        c.Server.ReadTimeout,
+				"server.body_timeout":        c.Server.BodyTimeout,
+				"server.upload_grace":        c.Server.UploadGrace,
 				"server.write_timeout":       c.Server.WriteTimeout,
 				"server.idle_timeout":        c.Server.IdleTimeout,
 				"server.shutdown_timeout":    c.Server.ShutdownTimeout,

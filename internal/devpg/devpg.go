@@ -395,3 +395,7 @@ func secret() string {
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
 }
+
+// BinDir is the directory of the PostgreSQL programs (initdb, pg_dump,
+// pg_restore, …) that Start uses.
+func BinDir() (string, error) { return findBinDir() }

@@ -143,7 +143,13 @@ func (s *Service) Create(ctx context.Context, caseID uuid.UUID, meta Metadata, n
 		return Document{}, fmt.Errorf("create document in case %s: %w", caseID, err)
 	}
 	var doc Document
+	hook := commitHookOf(ctx)
 	err = store.WithTx(ctx, func(ctx context.Context) error {
+		if hook != nil {
+			if err := hook.Before(ctx, stored.info.SHA256, stored.filename); err != nil {
+				return err
+			}
+		}
 		if err := s.claimBlob(ctx, stored.info); err != nil {
 			return err
 		}
@@ -165,6 +171,11 @@ func (s *Service) Create(ctx context.Context, caseID uuid.UUID, meta Metadata, n
 		var err error
 		if doc, err = getDocument(ctx, row.ID, false); err != nil {
 			return err
+		}
+		if hook != nil {
+			if err := hook.After(ctx, doc); err != nil {
+				return err
+			}
 		}
 		return audit.Record(ctx, audit.Event{
 			Action: "document.create", ObjectType: "document", ObjectID: doc.ID.String(), CaseID: caseID,
@@ -208,7 +219,13 @@ func (s *Service) AddVersion(ctx context.Context, id uuid.UUID, ifRevision *int,
 		return Document{}, fmt.Errorf("add version to document %s: %w", id, err)
 	}
 	var doc Document
+	hook := commitHookOf(ctx)
 	err = store.WithTx(ctx, func(ctx context.Context) error {
+		if hook != nil {
+			if err := hook.Before(ctx, stored.info.SHA256, stored.filename); err != nil {
+				return err
+			}
+		}
 		if err := s.claimBlob(ctx, stored.info); err != nil {
 			return err
 		}
@@ -233,6 +250,11 @@ func (s *Service) AddVersion(ctx context.Context, id uuid.UUID, ifRevision *int,
 		var err error
 		if doc, err = getDocument(ctx, id, false); err != nil {
 			return err
+		}
+		if hook != nil {
+			if err := hook.After(ctx, doc); err != nil {
+				return err
+			}
 		}
 		return audit.Record(ctx, audit.Event{
 			Action: "document.version.create", ObjectType: "document", ObjectID: id.String(), CaseID: caseID,

@@ -141,16 +141,7 @@ func auditFilterFrom(c *gin.Context) (audit.Filter, error) {
 			*t.dst = ts
 		}
 	}
-	if v := c.Query("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			errs.Add("limit", "must be a whole number")
-		}
-		f.Limit = n
-		if n == 0 && err == nil {
-			errs.Add("limit", "must be between 1 and 200")
-		}
-	}
+	f.Limit = parseLimit(c, &errs)
 	return f, errs.Err()
 }
 

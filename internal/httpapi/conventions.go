@@ -20,6 +20,7 @@ import (
 
 	"github.com/casebridge/casebridge/internal/apperr"
 	"github.com/casebridge/casebridge/internal/store"
+	"github.com/casebridge/casebridge/internal/validate"
 )
 
 // The conventions of spec/API.md that the case, person, consular and
@@ -40,7 +41,13 @@ func readJSONBody(c *gin.Context) ([]byte, error) {
 		if errors.As(err, &maxErr) {
 			return nil, apperr.With(apperr.ErrTooLarge, "The request body exceeds the limit of %d bytes.", maxErr.Limit)
 		}
+		if errors.Is(err, errTruncated) || errors.Is(err, errSlowBody) {
+			return nil, err
+		}
 		return nil, apperr.Invalid("body", "could not be read")
+	}
+	if validate.LoneSurrogate(body) {
+		return nil, apperr.Invalid("body", "holds text that is not valid: bytes that are not UTF-8, or a lone UTF-16 surrogate escape (\\uD800–\\uDFFF)")
 	}
 	return body, nil
 }
@@ -252,6 +259,9 @@ func (d *civilDate) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fieldError("must be a date, YYYY-MM-DD")
 	}
+	if msg := validate.Date(t); msg != "" {
+		return fieldError(msg)
+	}
 	d.Time = t
 	return nil
 }
@@ -297,6 +307,9 @@ func (t *timestamp) UnmarshalJSON(b []byte) error {
 	v, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return fieldError("must be a date and time (RFC 3339, e.g. 2026-01-31T08:00:00Z)")
+	}
+	if msg := validate.Date(v.UTC()); msg != "" {
+		return fieldError(msg)
 	}
 	t.Time = v
 	return nil
@@ -400,16 +413,7 @@ func newListQuery(c *gin.Context, allowed ...string) *listQuery {
 			q.fields.Add(k, "is not a known query parameter")
 		}
 	}
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil {
-			q.fields.Add("limit", "must be a whole number")
-		}
-		q.Limit = n
-		if err == nil && n == 0 {
-			q.fields.Add("limit", "must be between 1 and 200")
-		}
-	}
+	q.Limit = parseLimit(c, &q.fields)
 	return q
 }
 

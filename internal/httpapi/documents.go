@@ -206,8 +206,12 @@ func (h documentHandlers) uploadReader(c *gin.Context, wantMetadata bool) (*mult
 	}
 	data, err := io.ReadAll(io.LimitReader(part, maxMetadataBytes+1))
 	if err != nil {
+		if errors.Is(err, errTruncated) || errors.Is(err, errSlowBody) {
+			return nil, nil, err
+		}
 		return nil, nil, apperr.Invalid("metadata", "could not be read")
 	}
+	c.Set(uploadMetadataKey, data)
 	if len(data) > maxMetadataBytes {
 		return nil, nil, apperr.Invalid("metadata", "must be at most %d bytes", maxMetadataBytes)
 	}
@@ -274,14 +278,16 @@ func (h documentHandlers) upload(c *gin.Context) {
 		Fail(c, err)
 		return
 	}
-	doc, err := h.svc.Create(c.Request.Context(), caseID, meta, filePart(mr))
-	if err != nil {
-		Fail(c, err)
+	build := func(doc documents.Document) result {
+		return result{status: http.StatusCreated, location: "/api/v1/documents/" + doc.ID.String(),
+			etag: documentETag(doc), body: toDocumentResponse(doc)}
+	}
+	ctx, idem, ok := withUploadKey(c, build)
+	if !ok {
 		return
 	}
-	c.Header("Location", "/api/v1/documents/"+doc.ID.String())
-	c.Header("ETag", documentETag(doc))
-	c.JSON(http.StatusCreated, toDocumentResponse(doc))
+	doc, err := h.svc.Create(ctx, caseID, meta, filePart(mr))
+	answerUpload(c, idem, doc, err, build)
 }
 
 func (h documentHandlers) addVersion(c *gin.Context) {
@@ -299,26 +305,23 @@ func (h documentHandlers) addVersion(c *gin.Context) {
 		Fail(c, err)
 		return
 	}
-	doc, err := h.svc.AddVersion(c.Request.Context(), id, rev, filePart(mr))
-	if err != nil {
-		Fail(c, err)
+	build := func(doc documents.Document) result {
+		return result{status: http.StatusCreated,
+			location: "/api/v1/documents/" + doc.ID.String() + "/content?version=" + strconv.Itoa(doc.CurrentVersion),
+			etag:     documentETag(doc), body: toDocumentResponse(doc)}
+	}
+	ctx, idem, ok := withUploadKey(c, build)
+	if !ok {
 		return
 	}
-	c.Header("Location", "/api/v1/documents/"+doc.ID.String()+"/content?version="+strconv.Itoa(doc.CurrentVersion))
-	c.Header("ETag", documentETag(doc))
-	c.JSON(http.StatusCreated, toDocumentResponse(doc))
+	doc, err := h.svc.AddVersion(ctx, id, rev, filePart(mr))
+	answerUpload(c, idem, doc, err, build)
 }
 
 func listFilter(c *gin.Context) (documents.ListFilter, error) {
-	f := documents.ListFilter{Cursor: c.Query("cursor")}
-	if l := c.Query("limit"); l != "" {
-		n, err := strconv.Atoi(l)
-		if err != nil {
-			return f, apperr.Invalid("limit", "must be a whole number")
-		}
-		f.Limit = n
-	}
-	return f, nil
+	var fs apperr.Fields
+	f := documents.ListFilter{Cursor: c.Query("cursor"), Limit: parseLimit(c, &fs)}
+	return f, fs.Err()
 }
 
 func (h documentHandlers) listByCase(c *gin.Context) {
@@ -424,7 +427,7 @@ func (h documentHandlers) content(c *gin.Context) {
 	hdr.Set("Cache-Control", "private, no-store")
 	hdr.Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	hdr.Set("Cross-Origin-Resource-Policy", "same-origin")
-	http.ServeContent(c.Writer, c.Request, "", time.Time{}, content.Body)
+	http.ServeContent(&rangeProblemWriter{ResponseWriter: c.Writer, c: c}, c.Request, "", time.Time{}, content.Body)
 }
 
 // ContentDisposition builds an attachment header for a file name (RFC 6266):

@@ -44,7 +44,13 @@ var kinds = []struct {
 	{apperr.ErrTooLarge, http.StatusRequestEntityTooLarge, "too-large", "Request too large"},
 	{apperr.ErrUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type"},
 	{apperr.ErrUnprocessable, http.StatusUnprocessableEntity, "unprocessable", "Request cannot be processed"},
+	{errTruncated, http.StatusBadRequest, "incomplete-body", "Request body incomplete"},
+	{errSlowBody, http.StatusRequestTimeout, "body-timeout", "Request body too slow"},
 }
+
+// errTruncated: the request body ended before its Content-Length (a client
+// or connection that broke off). Nothing was changed; the client may retry.
+var errTruncated = errors.New("request body truncated")
 
 // Fail answers c with the problem document for err and aborts the chain.
 // Errors that are not domain kinds become a 500 whose detail says nothing
@@ -57,13 +63,23 @@ func Fail(c *gin.Context, err error) {
 			break
 		}
 	}
+	if p.Status == 0 && failOutage(c, p, err) {
+		loggerOf(c).WarnContext(c.Request.Context(), "dependency unavailable", "error", err.Error(),
+			"request_id", p.RequestID, "path", c.Request.URL.Path)
+		return
+	}
 	if p.Status == 0 {
-		slog.ErrorContext(c.Request.Context(), "request failed", "error", err.Error(),
+		loggerOf(c).ErrorContext(c.Request.Context(), "request failed", "error", err.Error(),
 			"request_id", p.RequestID, "path", c.Request.URL.Path)
 		p.Status, p.Type, p.Title = http.StatusInternalServerError, problemTypeBase+"internal", "Internal error"
 		p.Detail = "Something went wrong on our side. Quote the request id when you report it."
 		writeProblem(c, p)
 		return
+	}
+	if errors.Is(err, errTruncated) || errors.Is(err, errSlowBody) {
+		// The rest of the body will not come: do not wait for it to keep
+		// the connection.
+		c.Header("Connection", "close")
 	}
 	var ve *apperr.ValidationError
 	var pe *apperr.PermissionError
@@ -97,4 +113,17 @@ func writeProblem(c *gin.Context, p Problem) {
 	c.Header("Content-Type", "application/problem+json")
 	c.Header("Cache-Control", "no-store")
 	c.AbortWithStatusJSON(p.Status, p)
+}
+
+const loggerKey = "cb.logger"
+
+// loggerOf is the program's logger (log.format applies), else slog's
+// default.
+func loggerOf(c *gin.Context) *slog.Logger {
+	if l, ok := c.Get(loggerKey); ok {
+		if l, ok := l.(*slog.Logger); ok {
+			return l
+		}
+	}
+	return slog.Default()
 }

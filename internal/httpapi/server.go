@@ -66,8 +66,8 @@ func New(deps Deps) *Server {
 	s.engine.HandleMethodNotAllowed = true
 	_ = s.engine.SetTrustedProxies(nil)
 	https := strings.HasPrefix(deps.Config.Server.PublicURL, "https://")
-	s.engine.Use(requestID(), recovery(deps.Log), accessLog(deps.Log), s.metrics.middleware(),
-		securityHeaders(https), bodyLimit(deps.Config.Server.MaxBodyBytes), s.withStore(), s.authenticate())
+	s.engine.Use(func(c *gin.Context) { c.Set(loggerKey, deps.Log) }, requestID(), recovery(deps.Log), headerLimit(), accessLog(deps.Log), s.metrics.middleware(),
+		securityHeaders(https), guardBody(deps.Config.Server), bodyLimit(deps.Config.Server.MaxBodyBytes), s.withStore(), s.authenticate(), validateInputs())
 	web, err := newWebApp(frontend.App())
 	if err != nil {
 		deps.Log.Error("web app not served", "error", err.Error())
@@ -96,6 +96,7 @@ func (s *Server) Registry() prometheus.Registerer { return s.reg }
 // routes registers every route. Each area adds its own register call here.
 func (s *Server) routes() {
 	s.engine.GET("/healthz", s.healthz)
+	s.engine.HEAD("/healthz", s.healthz)
 	s.engine.GET("/readyz", s.readyz)
 	s.engine.GET("/metrics", gin.WrapH(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{})))
 	s.engine.GET("/api/openapi.yaml", s.openapi)
@@ -141,11 +142,21 @@ func (s *Server) readyz(c *gin.Context) {
 		if errors.Is(err, store.ErrSchemaBehind) {
 			detail = "The database schema is behind this binary: run casebridge migrate."
 		}
-		s.deps.Log.Warn("not ready", "error", err.Error())
+		s.deps.Log.Warn("not ready", "component", "database", "error", err.Error())
+		c.Header("Retry-After", "5")
 		Problemf(c, http.StatusServiceUnavailable, "not-ready", "Not ready", detail)
 		return
 	}
-	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+	if s.deps.Documents != nil {
+		if err := blobReady(ctx, s.deps.Documents.Blobs()); err != nil {
+			s.deps.Log.Warn("not ready", "component", "blob_store", "error", err.Error())
+			c.Header("Retry-After", "60")
+			Problemf(c, http.StatusServiceUnavailable, "not-ready", "Not ready",
+				"The document store is not usable: "+err.Error()+".")
+			return
+		}
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready", "database": "ok", "blob_store": blobStatus(s.deps.Documents)})
 }
 
 func (s *Server) openapi(c *gin.Context) {
@@ -176,6 +187,8 @@ func jsonError(err error) error {
 	var syntaxErr *json.SyntaxError
 	var typeErr *json.UnmarshalTypeError
 	switch {
+	case errors.Is(err, errTruncated), errors.Is(err, errSlowBody):
+		return err
 	case errors.As(err, &maxErr):
 		return apperr.With(apperr.ErrTooLarge, "The request body exceeds the limit of %d bytes.", maxErr.Limit)
 	case errors.Is(err, io.EOF):

@@ -220,7 +220,7 @@ func findMatches(ctx context.Context, caseID uuid.UUID, rows []Row) ([]Match, []
 	lines := map[passportKey]int{}
 	for _, r := range rows {
 		if k, ok := r.passport(); ok {
-			keys = append(keys, key{k.Number, k.Nationality})
+			keys = append(keys, key(k))
 			lines[k] = r.Line
 		}
 	}

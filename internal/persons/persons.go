@@ -12,7 +12,6 @@
 package persons
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +20,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/casebridge/casebridge/internal/apperr"
+	"github.com/casebridge/casebridge/internal/validate"
 )
 
 // Sex of a person.
@@ -252,8 +252,6 @@ type Screening struct {
 	ProceedingsCleared *bool
 }
 
-var iso2 = regexp.MustCompile(`^[A-Z]{2}$`)
-
 // Field limits, as the database checks them.
 const (
 	maxName     = 200
@@ -288,7 +286,7 @@ func (f Fields) Validate(creating bool, now time.Time) error {
 	if creating && f.Nationality == nil {
 		fs.Add("nationality", "is required (ISO 3166-1 alpha-2, e.g. CN)")
 	}
-	if f.Nationality != nil && !iso2.MatchString(strings.ToUpper(strings.TrimSpace(*f.Nationality))) {
+	if f.Nationality != nil && !validate.Country(strings.ToUpper(strings.TrimSpace(*f.Nationality))) {
 		fs.Add("nationality", "must be an ISO 3166-1 alpha-2 country code, e.g. CN")
 	}
 	text := []struct {

@@ -17,6 +17,7 @@ import (
 	"github.com/casebridge/casebridge/internal/page"
 	"github.com/casebridge/casebridge/internal/pgerr"
 	"github.com/casebridge/casebridge/internal/store"
+	"github.com/casebridge/casebridge/internal/validate"
 )
 
 // Service runs the person actions for the principal of ctx.
@@ -262,7 +263,7 @@ func (f Filter) Validate() error {
 
 func (f *Filter) validate() (nameKey, error) {
 	var fs apperr.Fields
-	if f.Nationality != "" && !iso2.MatchString(f.Nationality) {
+	if f.Nationality != "" && !validate.Country(f.Nationality) {
 		fs.Add("nationality", "must be an ISO 3166-1 alpha-2 country code, e.g. CN")
 	}
 	for _, c := range f.CustodyStatuses {
