@@ -167,7 +167,7 @@ func TestFiguresMatchHandCounts(t *testing.T) {
 	var drift int64
 	if err := owner.Raw(`SELECT count(*) FROM (
 			SELECT nationality, custody_status, count(*) AS n FROM persons GROUP BY 1, 2) r
-		FULL JOIN (SELECT * FROM stats_person_counts WHERE n > 0) s USING (nationality, custody_status)
+		FULL JOIN (SELECT nationality, custody_status, sum(n) AS n FROM stats_person_counts GROUP BY 1, 2 HAVING sum(n) <> 0) s USING (nationality, custody_status)
 		WHERE r.n IS DISTINCT FROM s.n`).Scan(&drift).Error; err != nil || drift != 0 {
 		t.Fatalf("aggregates differ from a recount in %d groups (%v)", drift, err)
 	}
@@ -232,4 +232,65 @@ func TestWhoReadsFigures(t *testing.T) {
 		t.Errorf("refusals audited: %d (%v)", denied, err)
 	}
 	_ = uuid.Nil
+}
+
+// TestWritersDoNotWaitAndDeltasFold: two transactions recording persons of
+// the same nationality and custody status do not wait for each other (the
+// aggregates are append-only deltas), and once deltas pile up a read folds
+// them into one row per key without changing a figure.
+func TestWritersDoNotWaitAndDeltasFold(t *testing.T) {
+	t.Parallel()
+	d := testenv.NewDatabase(t)
+	app, owner := testenv.Open(t, d.AppURL), testenv.Open(t, d.OwnerURL)
+	w := authztest.New()
+	w.Insert(t, owner)
+	gdi := w.Agencies["gdi"].ID
+	insert := `INSERT INTO persons (family_name, nationality, custody_status, created_by_agency_id) VALUES ('W', 'CN', 'detained', ?)`
+	first := owner.Begin()
+	defer first.Rollback()
+	if err := first.Exec(insert, gdi).Error; err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		second := owner.Begin()
+		err := second.Exec(insert, gdi).Error
+		if err == nil {
+			err = second.Commit().Error
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a second writer waits for the first one's transaction")
+	}
+	if err := first.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := access.WithPrincipal(testenv.Context(t, app), w.Principal("moi-coordinator").Access())
+	before, err := stats.GetOverview(ctx, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1,200 more deltas that cancel out.
+	if err := owner.Exec(`INSERT INTO stats_person_counts (nationality, custody_status, n)
+		SELECT 'CN', 'detained', CASE WHEN g % 2 = 0 THEN 1 ELSE -1 END FROM generate_series(1, 1200) g`).Error; err != nil {
+		t.Fatal(err)
+	}
+	after, err := stats.GetOverview(ctx, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(before.Persons) != fmt.Sprint(after.Persons) {
+		t.Fatalf("figures changed by folding:\n%v\n%v", before.Persons, after.Persons)
+	}
+	var rows int64
+	if err := owner.Raw(`SELECT count(*) FROM stats_person_counts`).Scan(&rows).Error; err != nil || rows > int64(len(after.Persons)) {
+		t.Fatalf("after folding: %d delta rows for %d figures (%v)", rows, len(after.Persons), err)
+	}
 }
