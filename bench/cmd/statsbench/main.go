@@ -145,6 +145,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			run  func() error
 		}{
 			{"overview", func() error { _, err := stats.GetOverview(pctx, 72*time.Hour); return err }},
+			{"- of which persons by nationality", part(pctx, `SELECT count(*) FROM cb_stats_persons()`)},
+			{"- of which cases by status and age", part(pctx, `SELECT count(*) FROM cb_stats_cases()`)},
+			{"- of which notification delay", part(pctx, `SELECT count(*) FROM cb_stats_notifications(interval '72 hours')`)},
 			{"timeseries (24 months)", func() error {
 				_, err := stats.GetTimeseries(pctx, time.Now().AddDate(-2, 0, 0), time.Now())
 				return err
@@ -166,6 +169,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	return nil
+}
+
+// part times one of the figures' SQL functions alone.
+func part(ctx context.Context, sql string) func() error {
+	return func() error {
+		return store.WithTx(ctx, func(ctx context.Context) error {
+			var n int64
+			return store.DB(ctx).Raw(sql).Scan(&n).Error
+		})
+	}
 }
 
 // principal is a bench principal, or "gdi-admin": an admin of the
