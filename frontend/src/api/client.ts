@@ -82,15 +82,22 @@ interface Result<T> {
 }
 
 /** Resolves to the body of a 2xx answer, or throws an ApiError. */
-export async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
+/**
+ * The JSON body of an answer: lists that also offer text/csv (?format=csv)
+ * are typed as JSON or string; the app asks for JSON, so the string is
+ * dropped (unless the answer is only ever a string).
+ */
+export type JSONOf<T> = [Exclude<T, string>] extends [never] ? T : Exclude<T, string>;
+
+export async function unwrap<T>(call: Promise<Result<T>>): Promise<JSONOf<T>> {
   const r = await call;
-  if (r.response.ok) return r.data as T;
+  if (r.response.ok) return r.data as JSONOf<T>;
   throw toApiError(r.response.status, r.error);
 }
 
 /** Like unwrap, also returning the ETag (for a later If-Match). */
-export async function unwrapWithETag<T>(call: Promise<Result<T>>): Promise<{ data: T; etag: string }> {
+export async function unwrapWithETag<T>(call: Promise<Result<T>>): Promise<{ data: JSONOf<T>; etag: string }> {
   const r = await call;
-  if (r.response.ok) return { data: r.data as T, etag: r.response.headers.get("ETag") ?? "" };
+  if (r.response.ok) return { data: r.data as JSONOf<T>, etag: r.response.headers.get("ETag") ?? "" };
   throw toApiError(r.response.status, r.error);
 }
