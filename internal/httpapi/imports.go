@@ -24,7 +24,6 @@ func (s *Server) importRoutes(api *gin.RouterGroup) {
 	cfg := s.deps.Config.Imports
 	h := importHandlers{svc: imports.NewService(imports.Limits{MaxBytes: cfg.MaxBytes, MaxRows: cfg.MaxRows,
 		MaxUnzippedBytes: cfg.MaxUnzippedBytes}, s.deps.Config.Consular.MandatoryCountries, s.deps.Log)}
-	largeBodyRoutes["/api/v1/imports"] = true
 	api.GET("/imports/template.csv", h.templateCSV)
 	api.GET("/imports/template.xlsx", h.templateXLSX)
 	api.POST("/imports", h.create)

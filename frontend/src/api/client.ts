@@ -83,21 +83,19 @@ interface Result<T> {
 
 /** Resolves to the body of a 2xx answer, or throws an ApiError. */
 /**
- * The JSON body of an answer: lists that also offer text/csv (?format=csv)
- * are typed as JSON or string; the app asks for JSON, so the string is
- * dropped (unless the answer is only ever a string).
+ * The JSON of a successful answer. Lists that can also answer CSV (Accept:
+ * text/csv) have a string in their generated type; the app asks for JSON, so
+ * the string is left out.
  */
-export type JSONOf<T> = [Exclude<T, string>] extends [never] ? T : Exclude<T, string>;
-
-export async function unwrap<T>(call: Promise<Result<T>>): Promise<JSONOf<T>> {
+export async function unwrap<T>(call: Promise<Result<T>>): Promise<Exclude<T, string>> {
   const r = await call;
-  if (r.response.ok) return r.data as JSONOf<T>;
+  if (r.response.ok) return r.data as Exclude<T, string>;
   throw toApiError(r.response.status, r.error);
 }
 
 /** Like unwrap, also returning the ETag (for a later If-Match). */
-export async function unwrapWithETag<T>(call: Promise<Result<T>>): Promise<{ data: JSONOf<T>; etag: string }> {
+export async function unwrapWithETag<T>(call: Promise<Result<T>>): Promise<{ data: Exclude<T, string>; etag: string }> {
   const r = await call;
-  if (r.response.ok) return { data: r.data as JSONOf<T>, etag: r.response.headers.get("ETag") ?? "" };
+  if (r.response.ok) return { data: r.data as Exclude<T, string>, etag: r.response.headers.get("ETag") ?? "" };
   throw toApiError(r.response.status, r.error);
 }
