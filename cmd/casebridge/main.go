@@ -26,6 +26,8 @@ commands:
   migrate   apply database migrations (as the owner role: database.owner_url)
   healthcheck  ask a running server whether it is ready (exit 0 when it is)
   seed      write synthetic data at scale for benchmarks (seed --scale N: N persons, N/5 cases)
+  import    bulk import into a case through the API: import --case REF [--commit] FILE (CSV or XLSX;
+            token from --token or CASEBRIDGE_TOKEN, e.g. from "dev token gdi-officer")
   verify    re-hash every stored document and check every version's bytes exist (exit 1 with the list of problems)
   audit     audit log: verify (recompute and check the Merkle tree), witness (keep and check
             signed checkpoints, as a partner agency), keygen (make a checkpoint signing key)
@@ -52,6 +54,7 @@ var commands = map[string]command{
 	"verify":      verify,
 	"seed":        seedCmd,
 	"audit":       auditCmd,
+	"import":      importCmd,
 }
 
 // run executes one command line and returns the exit status: 0 ok, 1 a

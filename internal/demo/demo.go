@@ -273,7 +273,10 @@ func write(ctx context.Context, tx pgx.Tx, w *World) error {
 	if err := checkDerived(ctx, tx, w); err != nil {
 		return err
 	}
-	return writeConsular(ctx, tx, w, ids)
+	if err := writeConsular(ctx, tx, w, ids); err != nil {
+		return err
+	}
+	return writeImports(ctx, tx, w, ids)
 }
 
 // checkDerived compares the columns the triggers maintain with the world.

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -20,28 +21,41 @@ func (s *Server) statsRoutes(api *gin.RouterGroup) {
 type overviewResponse struct {
 	Persons     []stats.NationalityStatus `json:"persons_by_nationality_status"`
 	Cases       []stats.CaseAge           `json:"cases_by_status_age"`
+	Notify      []stats.NotificationDelay `json:"consular_notification_delay"`
 	GeneratedAt string                    `json:"generated_at"`
 }
 
 func (s *Server) statsOverview(c *gin.Context) {
-	o, err := stats.GetOverview(c.Request.Context())
+	o, err := stats.GetOverview(c.Request.Context(), s.deps.Config.Consular.OverdueAfter)
 	if err != nil {
 		Fail(c, err)
 		return
 	}
 	if wantsCSV(c) {
-		rows := [][]string{{"figure", "nationality", "custody_status", "status", "age_bucket", "count"}}
+		rows := [][]string{{"figure", "nationality", "custody_status", "status", "age_bucket", "count",
+			"acknowledged", "median_seconds", "p90_seconds", "overdue"}}
 		for _, p := range o.Persons {
-			rows = append(rows, []string{"persons", p.Nationality, p.CustodyStatus, "", "", itoa(p.Count)})
+			rows = append(rows, []string{"persons", p.Nationality, p.CustodyStatus, "", "", itoa(p.Count), "", "", "", ""})
 		}
 		for _, k := range o.Cases {
-			rows = append(rows, []string{"cases", "", "", k.Status, k.AgeBucket, itoa(k.Count)})
+			rows = append(rows, []string{"cases", "", "", k.Status, k.AgeBucket, itoa(k.Count), "", "", "", ""})
+		}
+		for _, n := range o.Notifications {
+			rows = append(rows, []string{"consular_notifications", n.Country, "", "", "", itoa(n.Notifications),
+				itoa(n.Acknowledged), seconds(n.MedianSeconds), seconds(n.P90Seconds), itoa(n.Overdue)})
 		}
 		writeCSV(c, "oversight-overview.csv", rows)
 		return
 	}
 	c.Header("Cache-Control", "no-store")
-	c.JSON(http.StatusOK, overviewResponse{Persons: o.Persons, Cases: o.Cases, GeneratedAt: o.GeneratedAt.UTC().Format(time.RFC3339)})
+	c.JSON(http.StatusOK, overviewResponse{Persons: o.Persons, Cases: o.Cases, Notify: o.Notifications, GeneratedAt: o.GeneratedAt.UTC().Format(time.RFC3339)})
+}
+
+func seconds(v *float64) string {
+	if v == nil {
+		return ""
+	}
+	return strconv.FormatFloat(*v, 'f', 0, 64)
 }
 
 type pointResponse struct {

@@ -41,11 +41,24 @@ type CaseAge struct {
 	Count     int64  `json:"count"`
 }
 
+// NotificationDelay is the consular notification figures of one country's
+// embassy: delays from due to acknowledged (nil while none is acknowledged).
+type NotificationDelay struct {
+	Country       string   `json:"country"`
+	Embassies     string   `json:"embassies"`
+	Notifications int64    `json:"notifications"`
+	Acknowledged  int64    `json:"acknowledged"`
+	MedianSeconds *float64 `json:"median_seconds"`
+	P90Seconds    *float64 `json:"p90_seconds"`
+	Overdue       int64    `json:"overdue"`
+}
+
 // Overview is the current picture.
 type Overview struct {
-	Persons     []NationalityStatus
-	Cases       []CaseAge
-	GeneratedAt time.Time
+	Persons       []NationalityStatus
+	Cases         []CaseAge
+	Notifications []NotificationDelay
+	GeneratedAt   time.Time
 }
 
 // Point is one month of a series.
@@ -88,9 +101,11 @@ func refused(ctx context.Context, err error, action string) {
 	}
 }
 
-// GetOverview returns the current figures.
-func GetOverview(ctx context.Context) (Overview, error) {
-	o := Overview{Persons: []NationalityStatus{}, Cases: []CaseAge{}}
+// GetOverview returns the current figures; a consular notification is
+// overdue when unacknowledged for longer than overdue
+// (consular.overdue_after).
+func GetOverview(ctx context.Context, overdue time.Duration) (Overview, error) {
+	o := Overview{Persons: []NationalityStatus{}, Cases: []CaseAge{}, Notifications: []NotificationDelay{}}
 	err := store.WithTx(ctx, func(ctx context.Context) error {
 		if err := require(ctx); err != nil {
 			return err
@@ -101,6 +116,10 @@ func GetOverview(ctx context.Context) (Overview, error) {
 		}
 		if err := db.Raw(`SELECT status, age_bucket, n AS count FROM cb_stats_cases()`).Scan(&o.Cases).Error; err != nil {
 			return fmt.Errorf("case figures: %w", pgerr.Map(err, PermRead))
+		}
+		if err := db.Raw(`SELECT country, embassies, notifications, acknowledged, median_seconds, p90_seconds, overdue
+				FROM cb_stats_notifications(make_interval(secs => ?))`, overdue.Seconds()).Scan(&o.Notifications).Error; err != nil {
+			return fmt.Errorf("notification figures: %w", pgerr.Map(err, PermRead))
 		}
 		if err := db.Raw(`SELECT now()`).Scan(&o.GeneratedAt).Error; err != nil {
 			return err

@@ -78,9 +78,33 @@ func TestFiguresMatchHandCounts(t *testing.T) {
 	// cn-victim, cn-victim-consents, cn-ncct flagged at creation; scratch-gdi flagged now.
 	victims := map[string]int64{now: 4}
 
+	// Consular notifications with known delays (those the world's persons
+	// raised are replaced).
+	exec(`DELETE FROM consular_notifications`)
+	note := func(person, country string, episode int, dueHoursAgo, ackAfterHours float64, withdrawn bool) {
+		due := time.Now().Add(-time.Duration(dueHoursAgo * float64(time.Hour)))
+		var ack, wd *time.Time
+		if ackAfterHours >= 0 {
+			a := due.Add(time.Duration(ackAfterHours * float64(time.Hour)))
+			ack = &a
+		}
+		if withdrawn {
+			wd = &due
+		}
+		exec(`INSERT INTO consular_notifications (person_id, country, episode, due_at, acknowledged_at, withdrawn_at)
+			VALUES (?, ?, ?, ?, ?, ?)`, w.Person(person).ID, country, episode, due, ack, wd)
+	}
+	note("cn-detained", "CN", 1, 500, 1, false)
+	note("cn-detained", "CN", 2, 400, 2, false)
+	note("cn-detained", "CN", 3, 300, 10, false)
+	note("cn-detained", "CN", 4, 100, -1, false) // overdue (72 h)
+	note("cn-detained", "CN", 5, 1, -1, false)   // not yet
+	note("cn-detained", "CN", 6, 200, -1, true)  // withdrawn: not overdue
+	note("vn-detained", "VN", 1, 50, 30, false)
+
 	base := testenv.Context(t, app)
 	ctx := access.WithPrincipal(base, w.Principal("moi-coordinator").Access())
-	o, err := stats.GetOverview(ctx)
+	o, err := stats.GetOverview(ctx, 72*time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,6 +118,25 @@ func TestFiguresMatchHandCounts(t *testing.T) {
 		got[c.Status+"/"+c.AgeBucket] = c.Count
 	}
 	check(t, "cases by status and age", got, cases)
+	got = map[string]int64{}
+	for _, n := range o.Notifications {
+		p := func(v *float64) int64 {
+			if v == nil {
+				return -1
+			}
+			return int64(*v + 0.5)
+		}
+		got[n.Country+"/"+n.Embassies+"/n"] = n.Notifications
+		got[n.Country+"/ack"] = n.Acknowledged
+		got[n.Country+"/median"] = p(n.MedianSeconds)
+		got[n.Country+"/p90"] = p(n.P90Seconds)
+		got[n.Country+"/overdue"] = n.Overdue
+	}
+	// CN delays 1 h, 2 h, 10 h: median 2 h, p90 2 + 0.8 × 8 = 8.4 h.
+	check(t, "consular notification delay", got, map[string]int64{
+		"CN/emb-cn/n": 6, "CN/ack": 3, "CN/median": 7200, "CN/p90": 30240, "CN/overdue": 1,
+		"VN/emb-vn/n": 1, "VN/ack": 1, "VN/median": 108000, "VN/p90": 108000, "VN/overdue": 0,
+	})
 
 	ts, err := stats.GetTimeseries(ctx, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), time.Now())
 	if err != nil {
@@ -124,7 +167,7 @@ func TestFiguresMatchHandCounts(t *testing.T) {
 	var drift int64
 	if err := owner.Raw(`SELECT count(*) FROM (
 			SELECT nationality, custody_status, count(*) AS n FROM persons GROUP BY 1, 2) r
-		FULL JOIN (SELECT * FROM stats_person_counts WHERE n > 0) s USING (nationality, custody_status)
+		FULL JOIN (SELECT nationality, custody_status, sum(n) AS n FROM stats_person_counts GROUP BY 1, 2 HAVING sum(n) <> 0) s USING (nationality, custody_status)
 		WHERE r.n IS DISTINCT FROM s.n`).Scan(&drift).Error; err != nil || drift != 0 {
 		t.Fatalf("aggregates differ from a recount in %d groups (%v)", drift, err)
 	}
@@ -159,7 +202,7 @@ func TestWhoReadsFigures(t *testing.T) {
 	base := testenv.Context(t, app)
 	for _, p := range w.Principals {
 		ctx := access.WithPrincipal(base, p.Access())
-		_, err := stats.GetOverview(ctx)
+		_, err := stats.GetOverview(ctx, time.Hour)
 		_, err2 := stats.GetTimeseries(ctx, time.Now().AddDate(-1, 0, 0), time.Now())
 		allowed := p.Has(access.RoleAdmin) || p.Agency.Kind == access.KindInteriorMinistry && p.Has(access.RoleCoordinator)
 		for _, e := range []error{err, err2} {
@@ -174,7 +217,8 @@ func TestWhoReadsFigures(t *testing.T) {
 	// Straight to the tables or the functions, as an embassy: refused.
 	ctx := access.WithPrincipal(base, w.Principal("emb-cn-liaison").Access())
 	for _, q := range []string{`SELECT count(*) FROM stats_person_counts`, `SELECT count(*) FROM stats_person_months`,
-		`SELECT count(*) FROM cb_stats_persons()`, `SELECT count(*) FROM cb_stats_cases()`} {
+		`SELECT count(*) FROM cb_stats_persons()`, `SELECT count(*) FROM cb_stats_cases()`,
+		`SELECT count(*) FROM cb_stats_notifications('1 hour')`} {
 		err := store.WithTx(ctx, func(ctx context.Context) error {
 			var n int64
 			return store.DB(ctx).Raw(q).Scan(&n).Error
@@ -188,4 +232,65 @@ func TestWhoReadsFigures(t *testing.T) {
 		t.Errorf("refusals audited: %d (%v)", denied, err)
 	}
 	_ = uuid.Nil
+}
+
+// TestWritersDoNotWaitAndDeltasFold: two transactions recording persons of
+// the same nationality and custody status do not wait for each other (the
+// aggregates are append-only deltas), and once deltas pile up a read folds
+// them into one row per key without changing a figure.
+func TestWritersDoNotWaitAndDeltasFold(t *testing.T) {
+	t.Parallel()
+	d := testenv.NewDatabase(t)
+	app, owner := testenv.Open(t, d.AppURL), testenv.Open(t, d.OwnerURL)
+	w := authztest.New()
+	w.Insert(t, owner)
+	gdi := w.Agencies["gdi"].ID
+	insert := `INSERT INTO persons (family_name, nationality, custody_status, created_by_agency_id) VALUES ('W', 'CN', 'detained', ?)`
+	first := owner.Begin()
+	defer first.Rollback()
+	if err := first.Exec(insert, gdi).Error; err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		second := owner.Begin()
+		err := second.Exec(insert, gdi).Error
+		if err == nil {
+			err = second.Commit().Error
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a second writer waits for the first one's transaction")
+	}
+	if err := first.Commit().Error; err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := access.WithPrincipal(testenv.Context(t, app), w.Principal("moi-coordinator").Access())
+	before, err := stats.GetOverview(ctx, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 1,200 more deltas that cancel out.
+	if err := owner.Exec(`INSERT INTO stats_person_counts (nationality, custody_status, n)
+		SELECT 'CN', 'detained', CASE WHEN g % 2 = 0 THEN 1 ELSE -1 END FROM generate_series(1, 1200) g`).Error; err != nil {
+		t.Fatal(err)
+	}
+	after, err := stats.GetOverview(ctx, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(before.Persons) != fmt.Sprint(after.Persons) {
+		t.Fatalf("figures changed by folding:\n%v\n%v", before.Persons, after.Persons)
+	}
+	var rows int64
+	if err := owner.Raw(`SELECT count(*) FROM stats_person_counts`).Scan(&rows).Error; err != nil || rows > int64(len(after.Persons)) {
+		t.Fatalf("after folding: %d delta rows for %d figures (%v)", rows, len(after.Persons), err)
+	}
 }

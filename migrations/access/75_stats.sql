@@ -7,7 +7,9 @@
 --
 -- The person aggregates (stats_person_counts, stats_person_months) are kept
 -- current by statement-level triggers on persons, in the writer's own
--- transaction: exact as of the last commit. Cases per status and age are
+-- transaction: exact as of the last commit. They are append-only deltas
+-- (summed on read, folded when they pile up), so writers never queue on a
+-- counter row. Cases per status and age are
 -- counted from cases (index cases_status_created_idx) on each call.
 
 -- Who may read the figures: a coordinator of the interior ministry, or an
@@ -32,23 +34,47 @@ CREATE OR REPLACE FUNCTION cb_stats_route(via text) RETURNS text
                       WHEN via ILIKE '%checkpoint%' OR via ILIKE '%border%' OR via ILIKE '%land%' THEN 'land_checkpoint'
                       ELSE 'other' END $$;
 
+-- Folds the aggregate deltas into one row per key once more than 1,000
+-- have piled up (one folder at a time; the rows it deletes are committed
+-- ones, so writers adding new deltas never wait for it).
+CREATE OR REPLACE FUNCTION cb_stats_fold() RETURNS void
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$ BEGIN
+    IF NOT pg_try_advisory_xact_lock(hashtext('cb_stats_fold')) THEN
+        RETURN;
+    END IF;
+    IF (SELECT count(*) FROM (SELECT 1 FROM stats_person_counts LIMIT 1001) x) > 1000 THEN
+        WITH gone AS (DELETE FROM stats_person_counts RETURNING nationality, custody_status, n)
+        INSERT INTO stats_person_counts (nationality, custody_status, n)
+        SELECT nationality, custody_status, sum(n) FROM gone GROUP BY 1, 2 HAVING sum(n) <> 0;
+    END IF;
+    IF (SELECT count(*) FROM (SELECT 1 FROM stats_person_months LIMIT 1001) x) > 1000 THEN
+        WITH gone AS (DELETE FROM stats_person_months RETURNING metric, month, key, n)
+        INSERT INTO stats_person_months (metric, month, key, n)
+        SELECT metric, month, key, sum(n) FROM gone GROUP BY 1, 2, 3 HAVING sum(n) <> 0;
+    END IF;
+END $$;
+REVOKE ALL ON FUNCTION cb_stats_fold() FROM PUBLIC;
+
 -- Persons by nationality and custody status.
 CREATE OR REPLACE FUNCTION cb_stats_persons() RETURNS TABLE (nationality text, custody_status text, n bigint)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
     AS $$ BEGIN
     PERFORM cb_stats_require();
-    RETURN QUERY SELECT s.nationality, s.custody_status, s.n FROM stats_person_counts s
-        WHERE s.n > 0 ORDER BY s.nationality, s.custody_status;
+    PERFORM cb_stats_fold();
+    RETURN QUERY SELECT s.nationality, s.custody_status, sum(s.n)::bigint FROM stats_person_counts s
+        GROUP BY 1, 2 HAVING sum(s.n) > 0 ORDER BY 1, 2;
 END $$;
 
 -- Monthly events from p_from to p_to (first days of months), by metric and key.
 CREATE OR REPLACE FUNCTION cb_stats_months(p_from date, p_to date)
     RETURNS TABLE (metric text, month date, key text, n bigint)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+    LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
     AS $$ BEGIN
     PERFORM cb_stats_require();
-    RETURN QUERY SELECT s.metric, s.month, s.key, s.n FROM stats_person_months s
-        WHERE s.month BETWEEN p_from AND p_to AND s.n > 0 ORDER BY s.metric, s.month, s.key;
+    PERFORM cb_stats_fold();
+    RETURN QUERY SELECT s.metric, s.month, s.key, sum(s.n)::bigint FROM stats_person_months s
+        WHERE s.month BETWEEN p_from AND p_to GROUP BY 1, 2, 3 HAVING sum(s.n) > 0 ORDER BY 1, 2, 3;
 END $$;
 
 -- Cases by status and age (since created): under 30 days, 30-89, 90-364, a
@@ -65,26 +91,50 @@ CREATE OR REPLACE FUNCTION cb_stats_cases() RETURNS TABLE (status text, age_buck
         count(*) FROM cases c GROUP BY 1, 2 ORDER BY 1, 2;
 END $$;
 
-REVOKE ALL ON FUNCTION cb_stats_persons(), cb_stats_months(date, date), cb_stats_cases() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION cb_stats_reader(), cb_stats_require(), cb_stats_route(text), cb_stats_persons(),
-    cb_stats_months(date, date), cb_stats_cases() TO casebridge_app;
+-- Consular notification delay per embassy (country notified): how many
+-- notifications, how many acknowledged, the median and 90th percentile of
+-- the time from due to acknowledged (seconds), and how many are overdue now
+-- (unacknowledged, not withdrawn, due longer ago than p_overdue, the
+-- setting consular.overdue_after). Computed from consular_notifications on
+-- each call (its due index); counts and durations only.
+CREATE OR REPLACE FUNCTION cb_stats_notifications(p_overdue interval)
+    RETURNS TABLE (country text, embassies text, notifications bigint, acknowledged bigint,
+                   median_seconds double precision, p90_seconds double precision, overdue bigint)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$ BEGIN
+    PERFORM cb_stats_require();
+    RETURN QUERY SELECT n.country,
+        COALESCE((SELECT string_agg(a.code, ',' ORDER BY a.code) FROM agencies a
+                   WHERE a.kind = 'embassy' AND a.country = n.country), ''),
+        count(*),
+        count(n.acknowledged_at),
+        percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM n.acknowledged_at - n.due_at)::double precision)
+            FILTER (WHERE n.acknowledged_at IS NOT NULL),
+        percentile_cont(0.9) WITHIN GROUP (ORDER BY extract(epoch FROM n.acknowledged_at - n.due_at)::double precision)
+            FILTER (WHERE n.acknowledged_at IS NOT NULL),
+        count(*) FILTER (WHERE n.acknowledged_at IS NULL AND n.withdrawn_at IS NULL AND n.due_at < now() - p_overdue)
+      FROM consular_notifications n GROUP BY n.country ORDER BY n.country;
+END $$;
 
--- The triggers that keep the aggregates. Each statement adds its deltas
--- (new rows +1, old rows -1), in key order so that concurrent writers lock
--- the counter rows in the same order.
+REVOKE ALL ON FUNCTION cb_stats_persons(), cb_stats_months(date, date), cb_stats_cases(),
+    cb_stats_notifications(interval) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION cb_stats_reader(), cb_stats_require(), cb_stats_route(text), cb_stats_persons(),
+    cb_stats_months(date, date), cb_stats_cases(), cb_stats_notifications(interval) TO casebridge_app;
+
+-- The triggers that keep the aggregates. Each statement appends its
+-- deltas (new rows +1, old rows -1), one row per key it changed: no row is
+-- updated, so concurrent writers never wait on each other.
 CREATE OR REPLACE FUNCTION cb_stats_apply(d jsonb) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
     AS $$ BEGIN
     INSERT INTO stats_person_counts (nationality, custody_status, n)
     SELECT x.nationality, x.custody_status, sum(x.n) FROM jsonb_to_recordset(d -> 'counts')
         AS x(nationality text, custody_status text, n bigint)
-    GROUP BY 1, 2 HAVING sum(x.n) <> 0 ORDER BY 1, 2
-    ON CONFLICT (nationality, custody_status) DO UPDATE SET n = stats_person_counts.n + EXCLUDED.n;
+    GROUP BY 1, 2 HAVING sum(x.n) <> 0;
     INSERT INTO stats_person_months (metric, month, key, n)
     SELECT x.metric, x.month, x.key, sum(x.n) FROM jsonb_to_recordset(d -> 'months')
         AS x(metric text, month date, key text, n bigint)
-    GROUP BY 1, 2, 3 HAVING sum(x.n) <> 0 ORDER BY 1, 2, 3
-    ON CONFLICT (metric, month, key) DO UPDATE SET n = stats_person_months.n + EXCLUDED.n;
+    GROUP BY 1, 2, 3 HAVING sum(x.n) <> 0;
 END $$;
 REVOKE ALL ON FUNCTION cb_stats_apply(jsonb) FROM PUBLIC;
 

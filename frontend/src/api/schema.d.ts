@@ -2025,6 +2025,16 @@ export interface components {
                 age_bucket: "under_30_days" | "30_to_89_days" | "90_to_364_days" | "a_year_or_more";
                 count: number;
             }[];
+            /** @description Per country notified (its embassies' codes), the delay from due to acknowledged, and how many are overdue now (consular.overdue_after). */
+            consular_notification_delay: {
+                country: string;
+                embassies: string;
+                notifications: number;
+                acknowledged: number;
+                median_seconds: number | null;
+                p90_seconds: number | null;
+                overdue: number;
+            }[];
             /** Format: date-time */
             generated_at: string;
         };

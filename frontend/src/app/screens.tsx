@@ -55,6 +55,17 @@ export const screens: ScreenDef[] = [
     load: () => import("../screens/Overdue").then((m) => m.Overdue),
   },
   {
+    path: "oversight/dashboard",
+    capability: "stats.read",
+    nav: "nav.dashboard",
+    load: () => import("../screens/Dashboard").then((m) => m.Dashboard),
+  },
+  {
+    path: "cases/:caseId/import",
+    capability: "cases.create",
+    load: () => import("../screens/ImportWizard").then((m) => m.ImportWizard),
+  },
+  {
     path: "cases/new",
     capability: "cases.create",
     nav: "nav.newCase",

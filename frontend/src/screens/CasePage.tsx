@@ -119,6 +119,13 @@ function CaseView({ c, etag }: { c: Case; etag: string }) {
       <section aria-labelledby="persons-h">
         <h2 id="persons-h">{t("case.persons")}</h2>
         <CasePersons caseId={c.id} q={persons} canEdit={perms.edit} />
+        {perms.edit && (
+          <p>
+            <Link className="btn secondary" to={`/cases/${c.id}/import`}>
+              {t("import.open")}
+            </Link>
+          </p>
+        )}
       </section>
 
       {perms.full && (
