@@ -17,7 +17,8 @@ export interface paths {
         post?: never;
         delete?: never;
         options?: never;
-        head?: never;
+        /** Liveness, headers only (load balancers) */
+        head: operations["healthzHead"];
         patch?: never;
         trace?: never;
     };
@@ -1074,10 +1075,29 @@ export interface components {
             detail?: string;
             instance?: string;
             request_id?: string;
+            /**
+             * @description Stable name of what refused, for clients to translate (they fall
+             *     back to title and detail for a code they do not know). The kind's
+             *     code is problem.<slug> (problem.validation, problem.not_found,
+             *     problem.conflict, …); a 403 for a missing permission is
+             *     forbidden.permission (with missing_permission); rules have their
+             *     own: case.referral_pending_screening,
+             *     person.deportation_pending_screening, case.transition_not_allowed,
+             *     case.person_already_linked, document.withdrawn,
+             *     visit.already_answered, conflict.exists.
+             */
+            code?: string;
             missing_permission?: string;
             errors?: {
                 field: string;
                 message: string;
+                /**
+                 * @description Stable: validation.required, validation.too_long,
+                 *     validation.too_short, validation.country, validation.date,
+                 *     validation.date_order, validation.unknown_reference,
+                 *     validation.enum or validation.invalid.
+                 */
+                code?: string;
             }[];
         };
         AuditEvent: {
@@ -1853,6 +1873,28 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    healthzHead: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is alive. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     readyz: {
@@ -1873,6 +1915,7 @@ export interface operations {
                     "application/json": components["schemas"]["Status"];
                 };
             };
+            500: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
     };
@@ -1894,6 +1937,8 @@ export interface operations {
                     "text/plain": string;
                 };
             };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     openapi: {
@@ -1914,6 +1959,8 @@ export interface operations {
                     "application/yaml": string;
                 };
             };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     login: {
@@ -1936,6 +1983,7 @@ export interface operations {
                 };
                 content?: never;
             };
+            500: components["responses"]["Problem"];
             /** @description No identity provider configured or reachable (an HTML page). */
             503: {
                 headers: {
@@ -1988,6 +2036,8 @@ export interface operations {
                     "text/html": string;
                 };
             };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     logout: {
@@ -2021,6 +2071,8 @@ export interface operations {
                 content?: never;
             };
             403: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     me: {
@@ -2063,6 +2115,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listAuditEvents: {
@@ -2105,6 +2159,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getAuditCheckpoint: {
@@ -2142,6 +2198,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getAuditKey: {
@@ -2163,6 +2221,7 @@ export interface operations {
                 };
             };
             401: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
         };
     };
@@ -2190,6 +2249,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getAuditConsistencyProof: {
@@ -2216,6 +2277,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     verifyAudit: {
@@ -2238,6 +2301,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listCaseDocuments: {
@@ -2268,6 +2333,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     uploadDocument: {
@@ -2332,6 +2399,8 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listPersonDocuments: {
@@ -2361,6 +2430,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getDocument: {
@@ -2387,6 +2458,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     addDocumentVersion: {
@@ -2428,6 +2501,8 @@ export interface operations {
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     withdrawDocument: {
@@ -2464,6 +2539,8 @@ export interface operations {
             409: components["responses"]["Problem"];
             412: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getDocumentContent: {
@@ -2481,7 +2558,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The bytes. */
+            /** @description The bytes, with the media type sniffed from them at upload (application/pdf, image/jpeg, image/png, image/tiff, text/plain; charset=utf-8, the OOXML and ODF office types, application/msword, application/vnd.ms-excel). */
             200: {
                 headers: {
                     ETag?: string;
@@ -2490,16 +2567,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
-            /** @description The requested range(s). */
+            /** @description The requested range (the stored media type) or ranges (multipart/byteranges). */
             206: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": string;
+                    "*/*": string;
                 };
             };
             /** @description Not modified (If-None-Match). */
@@ -2511,14 +2588,10 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
-            /** @description Range not satisfiable. */
-            416: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content?: never;
-            };
+            416: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listCases: {
@@ -2553,6 +2626,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     createCase: {
@@ -2595,6 +2670,8 @@ export interface operations {
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getCase: {
@@ -2621,6 +2698,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     updateCase: {
@@ -2661,6 +2740,8 @@ export interface operations {
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             428: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     changeCaseStatus: {
@@ -2708,6 +2789,8 @@ export interface operations {
             409: components["responses"]["Problem"];
             412: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     caseHistory: {
@@ -2733,6 +2816,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listShares: {
@@ -2758,6 +2843,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     createShare: {
@@ -2801,6 +2888,8 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     revokeShare: {
@@ -2826,6 +2915,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listCasePersons: {
@@ -2855,6 +2946,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     linkPerson: {
@@ -2900,6 +2993,8 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     unlinkPerson: {
@@ -2925,6 +3020,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listPersons: {
@@ -2935,6 +3032,8 @@ export interface operations {
                 trafficking_flag?: components["schemas"]["TraffickingFlag"][];
                 /** @description Words of the names (Latin or native script), each matched as a prefix. */
                 q?: string;
+                /** @description A passport number, matched exactly (case and spaces ignored): finds duplicates before a person is recorded. */
+                passport?: string;
                 limit?: number;
                 cursor?: string;
             };
@@ -2955,6 +3054,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     createPerson: {
@@ -2998,6 +3099,8 @@ export interface operations {
             413: components["responses"]["Problem"];
             415: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getPerson: {
@@ -3024,6 +3127,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     updatePerson: {
@@ -3063,6 +3168,8 @@ export interface operations {
             412: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             428: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     screenPerson: {
@@ -3109,6 +3216,8 @@ export interface operations {
             404: components["responses"]["Problem"];
             412: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listNotifications: {
@@ -3135,6 +3244,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     acknowledgeNotification: {
@@ -3160,6 +3271,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listPersonVisits: {
@@ -3186,6 +3299,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     requestVisit: {
@@ -3229,6 +3344,8 @@ export interface operations {
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listVisits: {
@@ -3255,6 +3372,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     answerVisit: {
@@ -3297,6 +3416,8 @@ export interface operations {
             404: components["responses"]["Problem"];
             409: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listNationals: {
@@ -3328,6 +3449,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     getNational: {
@@ -3354,6 +3477,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listFacilities: {
@@ -3376,6 +3501,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     createFacility: {
@@ -3415,6 +3542,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listAgencies: {
@@ -3439,6 +3568,8 @@ export interface operations {
             };
             401: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     createAgency: {
@@ -3479,6 +3610,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     updateAgency: {
@@ -3517,6 +3650,8 @@ export interface operations {
             412: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             428: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
     listUsers: {
@@ -3545,6 +3680,8 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
         };
     };
 }

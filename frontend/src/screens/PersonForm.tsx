@@ -6,15 +6,14 @@ import { api, unwrap, unwrapWithETag } from "../api/client";
 import type { BodyOf } from "../api/types";
 import { useTitle } from "../app/title";
 import { ErrorMessage, fieldError } from "../components/ErrorMessage";
+import { CountryPicker } from "../components/CountryPicker";
 import { Field, type ControlProps } from "../components/Field";
 import { valuesOf } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
 import {
   asFullPerson,
-  commonNationalities,
   custodyLabels,
   sexLabels,
-  useCountryName,
   type CustodyStatus,
   type Person,
   type Sex,
@@ -85,7 +84,6 @@ const facilityKindLabels = {
 
 function PersonFields({ p, error }: { p?: Person; error: unknown }) {
   const { t } = useI18n();
-  const country = useCountryName();
   return (
     <>
       <div className="grid2">
@@ -109,30 +107,14 @@ function PersonFields({ p, error }: { p?: Person; error: unknown }) {
         <Field label={t("person.dateOfBirth")} error={fieldError(error, "date_of_birth")}>
           {(a) => <input {...a} type="date" name="date_of_birth" defaultValue={p?.date_of_birth ?? ""} />}
         </Field>
-        <Field label={t("person.nationality")} hint={t("person.nationalityHint")} error={fieldError(error, "nationality")}>
-          {(a) => (
-            <>
-              <input
-                {...a}
-                name="nationality"
-                required
-                list="nationalities"
-                pattern="[A-Za-z]{2}"
-                maxLength={2}
-                size={4}
-                autoComplete="off"
-                defaultValue={p?.nationality ?? ""}
-              />
-              <datalist id="nationalities">
-                {commonNationalities.map((c) => (
-                  <option key={c} value={c}>
-                    {country(c)}
-                  </option>
-                ))}
-              </datalist>
-            </>
-          )}
-        </Field>
+        <CountryPicker
+          label={t("person.nationality")}
+          hint={t("person.nationalityHint")}
+          name="nationality"
+          required
+          defaultValue={p?.nationality ?? ""}
+          error={fieldError(error, "nationality")}
+        />
         <Field label={t("person.passport")} error={fieldError(error, "passport_number")}>
           {(a) => <input {...a} name="passport_number" maxLength={40} defaultValue={p?.passport_number ?? ""} />}
         </Field>

@@ -2,6 +2,7 @@
 import type { components } from "../api/schema";
 import type { ResponseOf } from "../api/types";
 import type { MessageKey } from "../i18n/i18n";
+import { countries } from "../i18n/countries";
 import { intlSupports, useI18n } from "../i18n/i18n";
 
 /** GET /persons/{id} answers the full Person or, to an embassy, the consular projection. */
@@ -97,6 +98,8 @@ export function useCountryName(): (code: string | null | undefined) => string {
     if (!code) return "—";
     const translated = label("country", code);
     if (translated !== code) return translated;
+    const row = countries.find((r) => r[0] === code);
+    if (row) return locale === "km" ? row[2] : row[1];
     try {
       return names?.of(code) ?? code;
     } catch {
@@ -105,5 +108,4 @@ export function useCountryName(): (code: string | null | undefined) => string {
   };
 }
 
-/** A few countries to offer first; any ISO code can be typed. */
-export const commonNationalities = ["CN", "VN", "TH", "LA", "MM", "ID", "MY", "PH", "KR", "US", "AU", "GB", "IN", "BD", "PK", "NG", "KH"];
+
