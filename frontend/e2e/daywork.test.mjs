@@ -256,6 +256,66 @@ describe("daily work, second wave", () => {
     await sup.context().close();
   }));
 
+  test("6: passport status, native names, work permit, address, asylum; new version and withdrawal", guarded("d6-fields", async () => {
+    const page = await newPage(browser);
+    await signIn(page, server.base, "gdi-officer", `/persons/${s.zhang.id}/edit`);
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    await page.getByLabel("Surname (native script)").fill("张");
+    await page.getByLabel("Forenames (native script)").fill("伟");
+    await page.getByLabel("Passport status").selectOption("invalid");
+    await page.getByLabel("Work permit", { exact: true }).fill("WP-2026-0042");
+    await page.getByLabel("Work permit status").selectOption("expired");
+    await page.getByLabel("Address in Cambodia").fill("Borey Peng Huoth, Chbar Ampov");
+    await page.getByLabel("The person has claimed asylum or protection").check();
+    await page.getByRole("button", { name: "Save" }).first().click();
+    await page.waitForURL((u) => u.pathname === `/persons/${s.zhang.id}`);
+    const id = page.getByRole("region", { name: "Identity" });
+    await id.getByTestId("passport-status").getByText("Invalid or forged").waitFor();
+    await id.getByText("张 伟").waitFor();
+    await id.getByText(/WP-2026-0042 · Expired/).waitFor();
+    await id.getByText("Borey Peng Huoth, Chbar Ampov").waitFor();
+    await id.getByTestId("asylum").getByText(/Claimed/).waitFor();
+    await checkA11y(page, "person identity");
+    await setLanguage(page, "km");
+    await page.getByRole("region", { name: "អត្តសញ្ញាណ" }).getByText("មិនត្រឹមត្រូវ ឬក្លែងក្លាយ").waitFor();
+    await screenshot(page, "d6-identity-km");
+    await checkA11y(page, "person identity (Khmer)");
+    await setLanguage(page, "en");
+
+    // A document: a new version, then a withdrawal with its reason.
+    const api = await apiOf(page, server.base);
+    const req = page.context().request;
+    const pdf = (tag) => Buffer.from(`%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% ${tag}\ntrailer << /Root 1 0 R >>\n%%EOF\n`);
+    const up = await req.post(`${server.base}/api/v1/cases/${s.case1.id}/documents`, {
+      headers: { "X-CSRF-Token": api.me.csrf_token, Accept: "application/json" },
+      multipart: {
+        metadata: { name: "metadata.json", mimeType: "application/json", buffer: Buffer.from(JSON.stringify({ title: "Statement of Zhang Wei", kind: "statement", classification: "restricted" })) },
+        file: { name: "statement.pdf", mimeType: "application/pdf", buffer: pdf("v1") },
+      },
+    });
+    assert.equal(up.status(), 201, await up.text());
+    await page.goto(`${server.base}/cases/${s.case1.id}`);
+    const row = page.getByRole("row", { name: /Statement of Zhang Wei/ });
+    await row.getByRole("button", { name: /^New version/ }).click();
+    await row.getByLabel("File").setInputFiles({ name: "statement-v2.pdf", mimeType: "application/pdf", buffer: pdf("v2") });
+    await row.getByRole("button", { name: "Upload new version" }).click();
+    await row.getByRole("cell", { name: "2", exact: true }).waitFor();
+    await page.context().close();
+
+    const sup = await newPage(browser);
+    await signIn(sup, server.base, "gdi-supervisor", `/cases/${s.case1.id}`);
+    const row2 = sup.getByRole("row", { name: /Statement of Zhang Wei/ });
+    await row2.getByRole("button", { name: /^Withdraw/ }).click();
+    const box = sup.getByRole("alertdialog", { name: "Withdraw Statement of Zhang Wei?" });
+    await box.getByText(/cannot be undone/).waitFor();
+    await checkA11y(sup, "withdraw confirmation");
+    await box.getByLabel("Reason for withdrawing").fill("Recorded without an interpreter; retaken.");
+    await box.getByRole("button", { name: "Withdraw document" }).click();
+    await row2.getByText("Withdrawn").waitFor();
+    assertNoPageErrors(sup);
+    await sup.context().close();
+  }));
+
   test("8: problems carry stable codes; the app shows them in Khmer", guarded("d8-codes", async () => {
     const page = await newPage(browser);
     await signIn(page, server.base, "gdi-officer", "/cases/new");

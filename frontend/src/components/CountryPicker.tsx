@@ -95,7 +95,7 @@ export function CountryPicker({
         id={id}
         role="combobox"
         aria-expanded={open}
-        aria-controls={listId}
+        aria-controls={open ? listId : undefined}
         aria-autocomplete="list"
         aria-activedescendant={open && matches[active] ? `${id}-o-${matches[active][0]}` : undefined}
         aria-describedby={describedBy}
@@ -132,9 +132,9 @@ export function CountryPicker({
         onKeyDown={onKey}
       />
       {name && <input type="hidden" name={name} value={code} />}
-      <ul id={listId} role="listbox" aria-label={label} className="combobox-list" hidden={!open || matches.length === 0}>
-        {open &&
-          matches.slice(0, 60).map(([c], i) => (
+      {open && matches.length > 0 && (
+      <ul id={listId} role="listbox" aria-label={label} className="combobox-list">
+        {matches.slice(0, 60).map(([c], i) => (
             <li
               key={c}
               id={`${id}-o-${c}`}
@@ -150,6 +150,7 @@ export function CountryPicker({
             </li>
           ))}
       </ul>
+      )}
     </div>
   );
 }

@@ -244,13 +244,13 @@ function LinkExisting({ caseId, linked }: { caseId: string; linked: Set<string> 
             </>
           )}
           {link.isError && <ErrorMessage error={link.error} />}
-          <p>
-            <Link className="btn secondary" to={`/cases/${caseId}/persons/new`}>
-              {t("persons.add")}
-            </Link>
-          </p>
         </div>
       )}
+      <p>
+        <Link className="btn secondary" to={`/cases/${caseId}/persons/new`}>
+          {t("persons.add")}
+        </Link>
+      </p>
     </section>
   );
 }

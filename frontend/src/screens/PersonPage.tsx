@@ -21,7 +21,9 @@ import {
   fullName,
   linkRoleLabels,
   notificationLabels,
+  passportStatusLabels,
   sexLabels,
+  workPermitLabels,
   traffickingLabels,
   useCountryName,
   type Person,
@@ -113,8 +115,31 @@ function PersonView({ p, etag, reload }: { p: Person; etag: string; reload: () =
             <dd>{date(p.date_of_birth)}</dd>
             <dt>{t("person.nationality")}</dt>
             <dd>{country(p.nationality)}</dd>
+            {(p.family_name_native || p.given_names_native) && (
+              <>
+                <dt>{t("person.nativeName")}</dt>
+                <dd lang="und">{[p.family_name_native, p.given_names_native].join(" ").trim()}</dd>
+              </>
+            )}
             <dt>{t("person.passport")}</dt>
             <dd>{p.passport_number || "—"}</dd>
+            <dt>{t("person.passportStatus")}</dt>
+            <dd data-testid="passport-status">
+              {labelOf(t, passportStatusLabels, p.passport_status)}
+              {p.passport_expires_on && ` · ${t("person.passportExpires")} ${date(p.passport_expires_on)}`}
+            </dd>
+            <dt>{t("person.workPermit")}</dt>
+            <dd>
+              {p.work_permit_number || "—"} · {labelOf(t, workPermitLabels, p.work_permit_status)}
+            </dd>
+            <dt>{t("person.address")}</dt>
+            <dd className="prewrap">{p.address || "—"}</dd>
+            {"asylum_claimed" in p && (
+              <>
+                <dt>{t("person.asylum")}</dt>
+                <dd data-testid="asylum">{p.asylum_claimed ? t("person.asylumYes") : t("common.no")}</dd>
+              </>
+            )}
           </dl>
         </section>
         <section className="card" aria-labelledby="custody-h">

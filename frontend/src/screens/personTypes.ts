@@ -14,6 +14,23 @@ export type LinkRole = CasePerson["role"];
 export type CustodyStatus = Person["custody_status"];
 export type TraffickingFlag = Person["trafficking_flag"];
 export type ConsularNotification = Person["consular_notification"];
+export type PassportStatus = Person["passport_status"];
+export type WorkPermitStatus = Person["work_permit_status"];
+
+export const passportStatusLabels = {
+  valid: "enum.passport.valid",
+  expired: "enum.passport.expired",
+  invalid: "enum.passport.invalid",
+  none: "enum.passport.none",
+  unknown: "enum.passport.unknown",
+} as const satisfies Record<PassportStatus, MessageKey>;
+
+export const workPermitLabels = {
+  valid: "enum.workPermit.valid",
+  expired: "enum.workPermit.expired",
+  none: "enum.workPermit.none",
+  unknown: "enum.workPermit.unknown",
+} as const satisfies Record<WorkPermitStatus, MessageKey>;
 
 export type PersonSummary = components["schemas"]["PersonSummary"];
 
