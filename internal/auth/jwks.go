@@ -52,7 +52,7 @@ func (ks *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, erro
 	for a := range ks.algs {
 		algs = append(algs, jose.SignatureAlgorithm(a))
 	}
-	jws, err := jose.ParseSigned(raw, algs)
+	jws, err := jose.ParseSignedCompact(raw, algs)
 	if err != nil {
 		return nil, fmt.Errorf("malformed jwt: %w", err)
 	}

@@ -34,6 +34,8 @@ type Config struct {
 	Audit Audit `yaml:"audit"`
 	// Consular: see consular.go.
 	Consular Consular `yaml:"consular"`
+	// Imports: see imports.go.
+	Imports Imports `yaml:"imports"`
 }
 
 // Server holds the HTTP server's settings.
@@ -95,6 +97,7 @@ func Default() Config {
 		Auth:      defaultAuth(),
 		Audit:     defaultAudit(),
 		Consular:  defaultConsular(),
+		Imports:   defaultImports(),
 	}
 }
 
@@ -330,6 +333,7 @@ func (c Config) Validate(mode string) error {
 		c.validateAuth,
 		func() error { return c.validateAudit(mode) },
 		c.validateConsular,
+		c.validateImports,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -293,6 +293,18 @@ func (h caseHandlers) list(c *gin.Context) {
 		Fail(c, err)
 		return
 	}
+	if wantsCSV(c) {
+		streamCSV(c, "cases.csv", caseCSVColumns, func(cursor string) ([]any, string, error) {
+			f.Cursor, f.Limit = cursor, exportPageSize
+			pg, err := h.cases.List(c.Request.Context(), f)
+			items := make([]any, len(pg.Items))
+			for i, cs := range pg.Items {
+				items[i] = toCaseResponse(cs)
+			}
+			return items, pg.NextCursor, err
+		})
+		return
+	}
 	pg, err := h.cases.List(c.Request.Context(), f)
 	if err != nil {
 		Fail(c, err)
@@ -478,6 +490,18 @@ func (h caseHandlers) casePersons(c *gin.Context) {
 	f := persons.CaseFilter{Limit: q.Limit, Cursor: q.Cursor}
 	if err := q.err(f.Validate()); err != nil {
 		Fail(c, err)
+		return
+	}
+	if wantsCSV(c) {
+		streamCSV(c, "case-persons.csv", casePersonCSVColumns, func(cursor string) ([]linkedPersonResponse, string, error) {
+			f.Cursor, f.Limit = cursor, exportPageSize
+			pg, err := h.persons.OfCase(c.Request.Context(), id, f)
+			items := make([]linkedPersonResponse, len(pg.Items))
+			for i, l := range pg.Items {
+				items[i] = toLinkedResponse(l)
+			}
+			return items, pg.NextCursor, err
+		})
 		return
 	}
 	pg, err := h.persons.OfCase(c.Request.Context(), id, f)

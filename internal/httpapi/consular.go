@@ -75,6 +75,18 @@ func (h consularHandlers) list(c *gin.Context) {
 		Fail(c, err)
 		return
 	}
+	if wantsCSV(c) {
+		streamCSV(c, "nationals.csv", nationalCSVColumns, func(cursor string) ([]nationalResponse, string, error) {
+			f.Cursor, f.Limit = cursor, exportPageSize
+			pg, err := h.svc.Nationals(c.Request.Context(), f)
+			items := make([]nationalResponse, len(pg.Items))
+			for i, n := range pg.Items {
+				items[i] = toNationalResponse(n)
+			}
+			return items, pg.NextCursor, err
+		})
+		return
+	}
 	pg, err := h.svc.Nationals(c.Request.Context(), f)
 	if err != nil {
 		Fail(c, err)

@@ -400,7 +400,10 @@ type listQuery struct {
 
 func newListQuery(c *gin.Context, allowed ...string) *listQuery {
 	q := &listQuery{c: c, Cursor: c.Query("cursor")}
-	allowed = append(allowed, "limit", "cursor")
+	allowed = append(allowed, "limit", "cursor", "format")
+	if f := c.Query("format"); f != "" && f != "json" && f != "csv" {
+		q.fields.Add("format", "must be json or csv")
+	}
 	for k := range c.Request.URL.Query() {
 		known := false
 		for _, a := range allowed {

@@ -44,8 +44,6 @@ func (s *Server) documentRoutes(api *gin.RouterGroup) {
 func init() {
 	// Uploads stream under the documents' own size limit, not the general
 	// body cap.
-	largeBodyRoutes["/api/v1/cases/:id/documents"] = true
-	largeBodyRoutes["/api/v1/documents/:id/versions"] = true
 }
 
 type documentHandlers struct {

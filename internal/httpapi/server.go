@@ -109,6 +109,8 @@ func (s *Server) routes() {
 	s.agencyRoutes(s.engine.Group("/api/v1"))
 	s.facilityRoutes(s.engine.Group("/api/v1"))
 	s.notificationRoutes(s.engine.Group("/api/v1"))
+	s.importRoutes(s.engine.Group("/api/v1"))
+	s.statsRoutes(s.engine.Group("/api/v1"))
 }
 
 // withStore puts the connection pool into the request context, where the

@@ -12,7 +12,6 @@
 package persons
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -252,8 +251,6 @@ type Screening struct {
 	VictimConsents     *bool
 	ProceedingsCleared *bool
 }
-
-var iso2 = regexp.MustCompile(`^[A-Z]{2}$`)
 
 // Field limits, as the database checks them.
 const (

@@ -82,15 +82,20 @@ interface Result<T> {
 }
 
 /** Resolves to the body of a 2xx answer, or throws an ApiError. */
-export async function unwrap<T>(call: Promise<Result<T>>): Promise<T> {
+/**
+ * The JSON of a successful answer. Lists that can also answer CSV (Accept:
+ * text/csv) have a string in their generated type; the app asks for JSON, so
+ * the string is left out.
+ */
+export async function unwrap<T>(call: Promise<Result<T>>): Promise<Exclude<T, string>> {
   const r = await call;
-  if (r.response.ok) return r.data as T;
+  if (r.response.ok) return r.data as Exclude<T, string>;
   throw toApiError(r.response.status, r.error);
 }
 
 /** Like unwrap, also returning the ETag (for a later If-Match). */
-export async function unwrapWithETag<T>(call: Promise<Result<T>>): Promise<{ data: T; etag: string }> {
+export async function unwrapWithETag<T>(call: Promise<Result<T>>): Promise<{ data: Exclude<T, string>; etag: string }> {
   const r = await call;
-  if (r.response.ok) return { data: r.data as T, etag: r.response.headers.get("ETag") ?? "" };
+  if (r.response.ok) return { data: r.data as Exclude<T, string>, etag: r.response.headers.get("ETag") ?? "" };
   throw toApiError(r.response.status, r.error);
 }

@@ -1038,6 +1038,177 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload an import file and validate it
+         * @description `multipart/form-data` with a `metadata` part (JSON `{"case_id"}`)
+         *     first and then the `file` part: CSV (UTF-8, with or without a byte
+         *     order mark) or XLSX (first sheet), the first row naming the columns
+         *     (the person fields of the API, plus `role`; see template.csv). The
+         *     caller must be an officer or supervisor of the agency that owns the
+         *     case (import.run; 403), and see it (404). Every row is checked and
+         *     the report lists each bad row by line, column and reason; rows
+         *     whose passport number and nationality match a person on file that
+         *     the caller sees in full are reported as matches (linked on commit).
+         *     A file that cannot be read at all (wrong header, not UTF-8, UTF-16,
+         *     empty, over imports.max_bytes or imports.max_rows, formula cells,
+         *     an XLSX zip bomb) is a problem and nothing is kept.
+         */
+        post: operations["createImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/template.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The CSV import template
+         * @description The header row of an import file (UTF-8 with a byte order mark).
+         */
+        get: operations["importTemplateCSV"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/template.xlsx": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The XLSX import template
+         * @description A workbook with the header row, every column formatted as text.
+         */
+        get: operations["importTemplateXLSX"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Import id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * An import and its validation report
+         * @description Seen only by officers and supervisors of the agency that owns the
+         *     case (404 for everyone else). Matches are looked up again on each read.
+         */
+        get: operations["getImport"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/imports/{id}/commit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Import id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Commit a validated import
+         * @description Writes every row in one transaction, or nothing: new persons are
+         *     created and linked to the case with their role; rows matching a
+         *     person on file link that person, which the caller confirms with
+         *     `link_existing: true` (409 otherwise). An import with bad rows, or
+         *     one already committed, is 409. One audit event lists what it created.
+         */
+        post: operations["commitImport"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Oversight figures now
+         * @description Coordinators of the interior ministry and admins (stats.read);
+         *     everyone else 403. Counts only: persons by nationality and custody
+         *     status (kept current by the database in each writer's transaction),
+         *     cases by status and age. `?format=csv` or `Accept: text/csv` gives
+         *     the same figures as CSV.
+         */
+        get: operations["statsOverview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stats/timeseries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Oversight figures per month
+         * @description Detentions per month (detained_at), deportations per month and
+         *     route (airport, land_checkpoint, other; from deported_via),
+         *     possible victims identified per month (the month a person was
+         *     first flagged suspected or identified). From `from` to `to`
+         *     (YYYY-MM, default the last 24 months), at most 120 months.
+         *     Coordinators and admins only (403).
+         */
+        get: operations["statsTimeseries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1813,6 +1984,81 @@ export interface components {
         UserList: {
             items: components["schemas"]["User"][];
             next_cursor: string | null;
+        };
+        ImportMetadata: {
+            /** Format: uuid */
+            case_id: string;
+        };
+        ImportCommit: {
+            /**
+             * @description Link rows that match persons on file instead of refusing.
+             * @default false
+             */
+            link_existing: boolean;
+        };
+        Import: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            case_id: string;
+            filename: string;
+            /** @enum {string} */
+            format: "csv" | "xlsx";
+            sha256: string;
+            size: number;
+            /** @enum {string} */
+            status: "validated" | "invalid" | "committed";
+            total_rows: number;
+            bad_rows: number;
+            errors: {
+                /** @description The file's line (CSV) or row (XLSX); the header is 1. */
+                line: number;
+                column: string;
+                reason: string;
+            }[];
+            matches: {
+                line: number;
+                /** Format: uuid */
+                person_id: string;
+                already_linked: boolean;
+            }[];
+            result: null | {
+                created: string[];
+                linked: string[];
+                already_linked: string[];
+            };
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            committed_at: string | null;
+        };
+        StatsOverview: {
+            persons_by_nationality_status: {
+                nationality: string;
+                custody_status: string;
+                count: number;
+            }[];
+            cases_by_status_age: {
+                status: string;
+                /** @enum {string} */
+                age_bucket: "under_30_days" | "30_to_89_days" | "90_to_364_days" | "a_year_or_more";
+                count: number;
+            }[];
+            /** Format: date-time */
+            generated_at: string;
+        };
+        StatsPoint: {
+            month: string;
+            /** @description For deportations the route (airport */
+            key?: string;
+            count: number;
+        };
+        StatsTimeseries: {
+            from: string;
+            to: string;
+            detentions: components["schemas"]["StatsPoint"][];
+            deportations: components["schemas"]["StatsPoint"][];
+            victims: components["schemas"]["StatsPoint"][];
         };
     };
     responses: {
@@ -2622,6 +2868,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CaseList"];
+                    "text/csv": string;
                 };
             };
             401: components["responses"]["Problem"];
@@ -2941,6 +3188,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LinkedPersonList"];
+                    "text/csv": string;
                 };
             };
             401: components["responses"]["Problem"];
@@ -3444,6 +3692,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NationalList"];
+                    "text/csv": string;
                 };
             };
             401: components["responses"]["Problem"];
@@ -3675,6 +3924,231 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["UserList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    createImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    metadata: components["schemas"]["ImportMetadata"];
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Validated; the report (status invalid when some rows are bad). */
+            201: {
+                headers: {
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            /** @description The file exceeds imports.max_bytes or imports.max_rows; nothing was kept. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not multipart/form-data. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad metadata, or a file that cannot be read (header, encoding, empty, formulas, zip bomb). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    importTemplateCSV: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    importTemplateXLSX: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The template. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            401: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Import id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The import. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    commitImport: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Import id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ImportCommit"];
+            };
+        };
+        responses: {
+            /** @description Committed; result lists the persons created and linked. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    statsOverview: {
+        parameters: {
+            query?: {
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The figures. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsOverview"];
+                    "text/csv": string;
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    statsTimeseries: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The series. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatsTimeseries"];
+                    "text/csv": string;
                 };
             };
             401: components["responses"]["Problem"];
