@@ -278,7 +278,11 @@ describe("case work across agencies", () => {
     await screenshot(us, "embassy-shared-cases");
 
     await sup.getByRole("button", { name: /Revoke/ }).click();
+    // Revoking asks first, naming the agency and what it loses.
+    await sup.getByRole("alertdialog").getByRole("button", { name: "Revoke the share" }).click();
     await sup.getByRole("cell", { name: "Revoked", exact: true }).waitFor();
+    // The success message of the share no longer stands (defect 11).
+    assert.equal(await sup.getByText("The case is now shared.").count(), 0);
     await us.reload();
     await us.getByRole("heading", { level: 1, name: "Cases" }).waitFor();
     await us.getByText("No cases match.").waitFor();

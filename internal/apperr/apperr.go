@@ -28,6 +28,33 @@ var (
 type FieldError struct {
 	Field   string `json:"field"`
 	Message string `json:"message"`
+	// Code is stable (validation.required, validation.too_long, …): clients
+	// translate it and fall back to Message.
+	Code string `json:"code"`
+}
+
+// FieldCode derives the stable code of a field message from its wording.
+func FieldCode(message string) string {
+	m := strings.ToLower(message)
+	switch {
+	case strings.Contains(m, "is required"), strings.Contains(m, "must not be empty"), strings.Contains(m, "missing"):
+		return "validation.required"
+	case strings.Contains(m, "at most"), strings.Contains(m, "too long"):
+		return "validation.too_long"
+	case strings.Contains(m, "at least"), strings.Contains(m, "too short"):
+		return "validation.too_short"
+	case strings.Contains(m, "iso 3166"), strings.Contains(m, "country"):
+		return "validation.country"
+	case strings.Contains(m, "date"), strings.Contains(m, "time"):
+		return "validation.date"
+	case strings.Contains(m, "future"), strings.Contains(m, "past"), strings.Contains(m, "before"), strings.Contains(m, "after"):
+		return "validation.date_order"
+	case strings.Contains(m, "names nothing"), strings.Contains(m, "unknown"), strings.Contains(m, "not found"):
+		return "validation.unknown_reference"
+	case strings.Contains(m, "one of"):
+		return "validation.enum"
+	}
+	return "validation.invalid"
 }
 
 // ValidationError carries every bad field of one request. It matches
@@ -52,7 +79,8 @@ type Fields []FieldError
 
 // Add records that field is wrong.
 func (f *Fields) Add(field, format string, args ...any) {
-	*f = append(*f, FieldError{Field: field, Message: fmt.Sprintf(format, args...)})
+	msg := fmt.Sprintf(format, args...)
+	*f = append(*f, FieldError{Field: field, Message: msg, Code: FieldCode(msg)})
 }
 
 // Err returns a *ValidationError with the collected fields, or nil.
@@ -96,6 +124,9 @@ func Forbidden(permission, reason string) error {
 type DetailError struct {
 	Kind   error
 	Detail string
+	// Code names the rule that refused (case.referral_pending_screening):
+	// stable, translated by clients. Empty means the kind's code.
+	Code string
 }
 
 func (e *DetailError) Error() string { return e.Kind.Error() + ": " + e.Detail }
@@ -106,4 +137,10 @@ func (e *DetailError) Unwrap() error { return e.Kind }
 // With returns an error of the given kind whose detail is shown to the client.
 func With(kind error, format string, args ...any) error {
 	return &DetailError{Kind: kind, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Coded returns an error of the given kind with a stable code naming the
+// rule, and a detail shown to the client when it does not know the code.
+func Coded(kind error, code, format string, args ...any) error {
+	return &DetailError{Kind: kind, Detail: fmt.Sprintf(format, args...), Code: code}
 }

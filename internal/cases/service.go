@@ -365,7 +365,7 @@ func (s *Service) ChangeStatus(ctx context.Context, id uuid.UUID, version *int, 
 			if next == "" {
 				next = "none"
 			}
-			return apperr.With(apperr.ErrConflict, "A case that is %s cannot become %s; it may become: %s.",
+			return apperr.Coded(apperr.ErrConflict, "case.transition_not_allowed", "A case that is %s cannot become %s; it may become: %s.",
 				cur.Status, ch.Status, next)
 		}
 		if ch.Status == StatusBeforeCourt {

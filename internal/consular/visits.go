@@ -304,7 +304,7 @@ func (s *Service) AnswerVisit(ctx context.Context, id uuid.UUID, a Answer) (Visi
 			return apperr.Forbidden(PermAnswer, "Only officers and supervisors of the agency holding the person in a case answer a visit request.")
 		}
 		if vs[0].Status != VisitRequested {
-			return apperr.With(apperr.ErrConflict, "The visit request has been answered already.")
+			return apperr.Coded(apperr.ErrConflict, "visit.already_answered", "The visit request has been answered already.")
 		}
 		var visitAt, place, reason any
 		if a.Status == VisitScheduled {
@@ -319,7 +319,7 @@ func (s *Service) AnswerVisit(ctx context.Context, id uuid.UUID, a Answer) (Visi
 			return fmt.Errorf("answer visit: %w", pgerr.Map(res.Error, PermAnswer))
 		}
 		if res.RowsAffected == 0 { // answered meanwhile by someone else
-			return apperr.With(apperr.ErrConflict, "The visit request has been answered already.")
+			return apperr.Coded(apperr.ErrConflict, "visit.already_answered", "The visit request has been answered already.")
 		}
 		if vs, err = s.queryVisits(ctx, selectVisits+` WHERE v.id = ?`, id); err != nil {
 			return err

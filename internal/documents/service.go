@@ -203,7 +203,7 @@ func (s *Service) AddVersion(ctx context.Context, id uuid.UUID, ifRevision *int,
 			return err
 		}
 		if doc.Withdrawal != nil {
-			return apperr.With(apperr.ErrConflict, "The document was withdrawn; it takes no new versions.")
+			return apperr.Coded(apperr.ErrConflict, "document.withdrawn", "The document was withdrawn; it takes no new versions.")
 		}
 		if ifRevision != nil && *ifRevision != doc.Revision {
 			return apperr.With(apperr.ErrPreconditionFailed, "The document changed since you read it (revision %d, now %d).", *ifRevision, doc.Revision)
@@ -674,7 +674,7 @@ func (s *Service) Withdraw(ctx context.Context, id uuid.UUID, reason string, ifR
 			return err
 		}
 		if doc.Withdrawal != nil {
-			return apperr.With(apperr.ErrConflict, "The document is already withdrawn.")
+			return apperr.Coded(apperr.ErrConflict, "document.withdrawn", "The document is already withdrawn.")
 		}
 		if ifRevision != nil && *ifRevision != doc.Revision {
 			return apperr.With(apperr.ErrPreconditionFailed, "The document changed since you read it (revision %d, now %d).", *ifRevision, doc.Revision)

@@ -231,7 +231,7 @@ func prefixField(prefix string, err error) error {
 	if errors.As(err, &ve) {
 		out := make(apperr.Fields, len(ve.Fields))
 		for i, f := range ve.Fields {
-			out[i] = apperr.FieldError{Field: prefix + "." + f.Field, Message: f.Message}
+			out[i] = apperr.FieldError{Field: prefix + "." + f.Field, Message: f.Message, Code: f.Code}
 			if f.Field == "body" {
 				out[i].Field = prefix
 			}

@@ -86,6 +86,7 @@ func failOutage(c *gin.Context, p Problem, err error) bool {
 		return false
 	}
 	p.Status, p.Type, p.Title, p.Detail = o.status, problemTypeBase+o.slug, o.title, o.detail
+	p.Code = "problem." + strings.ReplaceAll(o.slug, "-", "_")
 	c.Header("Retry-After", strconv.Itoa(o.retryAfter))
 	writeProblem(c, p)
 	return true
@@ -135,7 +136,7 @@ func (w *rangeProblemWriter) WriteHeader(code int) {
 		return
 	}
 	w.replaced = true
-	p := Problem{Type: problemTypeBase + "range-not-satisfiable", Title: "Range not satisfiable",
+	p := Problem{Type: problemTypeBase + "range-not-satisfiable", Title: "Range not satisfiable", Code: "problem.range_not_satisfiable",
 		Status: code, Detail: "The Range header asks for bytes the file does not have; see Content-Range for its size.",
 		Instance: w.c.Request.URL.Path, RequestID: RequestID(w.c)}
 	body, _ := json.Marshal(p)

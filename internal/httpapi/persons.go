@@ -244,8 +244,8 @@ func personLocation(id uuid.UUID) string { return "/api/v1/persons/" + id.String
 // Handlers.
 
 func (h personHandlers) list(c *gin.Context) {
-	q := newListQuery(c, "nationality", "custody_status", "trafficking_flag", "q")
-	f := persons.Filter{Nationality: c.Query("nationality"), Query: c.Query("q"), Limit: q.Limit, Cursor: q.Cursor}
+	q := newListQuery(c, "nationality", "custody_status", "trafficking_flag", "q", "passport")
+	f := persons.Filter{Nationality: c.Query("nationality"), Query: c.Query("q"), Passport: c.Query("passport"), Limit: q.Limit, Cursor: q.Cursor}
 	for _, s := range q.values("custody_status") {
 		f.CustodyStatuses = append(f.CustodyStatuses, persons.Custody(s))
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -12,8 +13,11 @@ import (
 
 // Problem is an RFC 9457 problem details document.
 type Problem struct {
-	Type      string              `json:"type"`
-	Title     string              `json:"title"`
+	Type  string `json:"type"`
+	Title string `json:"title"`
+	// Code is stable (validation.failed, forbidden.permission,
+	// case.referral_pending_screening, …): clients translate it.
+	Code      string              `json:"code"`
 	Status    int                 `json:"status"`
 	Detail    string              `json:"detail,omitempty"`
 	Instance  string              `json:"instance,omitempty"`
@@ -33,7 +37,7 @@ var kinds = []struct {
 	status int
 	slug   string
 	title  string
-}{
+}{ // the code of a kind is its slug with "-" as "_", under "problem." (problem.not_found)
 	{apperr.ErrInvalid, http.StatusUnprocessableEntity, "validation", "Invalid request"},
 	{apperr.ErrNotFound, http.StatusNotFound, "not-found", "Not found"},
 	{apperr.ErrForbidden, http.StatusForbidden, "forbidden", "Forbidden"},
@@ -60,6 +64,7 @@ func Fail(c *gin.Context, err error) {
 	for _, k := range kinds {
 		if errors.Is(err, k.err) {
 			p.Status, p.Type, p.Title = k.status, problemTypeBase+k.slug, k.title
+			p.Code = "problem." + strings.ReplaceAll(k.slug, "-", "_")
 			break
 		}
 	}
@@ -72,6 +77,7 @@ func Fail(c *gin.Context, err error) {
 		loggerOf(c).ErrorContext(c.Request.Context(), "request failed", "error", err.Error(),
 			"request_id", p.RequestID, "path", c.Request.URL.Path)
 		p.Status, p.Type, p.Title = http.StatusInternalServerError, problemTypeBase+"internal", "Internal error"
+		p.Code = "problem.internal"
 		p.Detail = "Something went wrong on our side. Quote the request id when you report it."
 		writeProblem(c, p)
 		return
@@ -86,16 +92,26 @@ func Fail(c *gin.Context, err error) {
 	var de *apperr.DetailError
 	switch {
 	case errors.As(err, &ve):
-		p.Errors = ve.Fields
+		p.Errors = make([]apperr.FieldError, len(ve.Fields))
+		for i, f := range ve.Fields {
+			if f.Code == "" {
+				f.Code = apperr.FieldCode(f.Message)
+			}
+			p.Errors[i] = f
+		}
 		p.Detail = "One or more fields are invalid; see errors."
 	case errors.As(err, &pe):
 		p.Permission = pe.Permission
+		p.Code = "forbidden.permission"
 		p.Detail = "You may see this object but lack the permission " + pe.Permission + "."
 		if pe.Reason != "" {
 			p.Detail += " " + pe.Reason
 		}
 	case errors.As(err, &de):
 		p.Detail = de.Detail
+		if de.Code != "" {
+			p.Code = de.Code
+		}
 	}
 	if p.Status == http.StatusUnauthorized && c.Writer.Header().Get("WWW-Authenticate") == "" {
 		c.Header("WWW-Authenticate", `Bearer realm="casebridge"`)
@@ -105,7 +121,7 @@ func Fail(c *gin.Context, err error) {
 
 // Problemf answers with a problem of the given status and detail.
 func Problemf(c *gin.Context, status int, slug, title, detail string) {
-	writeProblem(c, Problem{Type: problemTypeBase + slug, Title: title, Status: status,
+	writeProblem(c, Problem{Type: problemTypeBase + slug, Title: title, Status: status, Code: "problem." + strings.ReplaceAll(slug, "-", "_"),
 		Detail: detail, Instance: c.Request.URL.Path, RequestID: RequestID(c)})
 }
 

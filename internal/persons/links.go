@@ -57,7 +57,7 @@ func insertLink(ctx context.Context, caseID, personID uuid.UUID, role Role) erro
 		return fmt.Errorf("link person: %w", pgerr.Map(res.Error, cases.PermEdit))
 	}
 	if res.RowsAffected == 0 {
-		return apperr.With(apperr.ErrConflict, "The person is already linked to this case.")
+		return apperr.Coded(apperr.ErrConflict, "case.person_already_linked", "The person is already linked to this case.")
 	}
 	return nil
 }

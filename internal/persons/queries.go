@@ -277,3 +277,9 @@ func nameQuery(q string) string {
 	}
 	return strings.Join(words, " & ")
 }
+
+// passportKey normalizes a passport number for an exact search: upper
+// case, no spaces.
+func passportKey(s string) string {
+	return strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(s), " ", ""))
+}

@@ -243,6 +243,7 @@ type Filter struct {
 	CustodyStatuses []Custody
 	Flags           []Flag
 	Query           string // words of the names, by prefix
+	Passport        string // a passport number, exact (case and spaces ignored)
 	Limit           int
 	Cursor          string
 }
@@ -277,6 +278,9 @@ func (f *Filter) validate() (nameKey, error) {
 			fs.Add("trafficking_flag", "must be one of %s", join(Flags))
 			break
 		}
+	}
+	if len(f.Passport) > 40 {
+		fs.Add("passport", "must be at most 40 characters")
 	}
 	if len(f.Query) > 200 {
 		fs.Add("q", "must be at most 200 characters")
@@ -328,6 +332,10 @@ func (s *Service) List(ctx context.Context, f Filter) (PersonPage, error) {
 	if q := nameQuery(f.Query); q != "" {
 		where = append(where, "cb_person_names(p.family_name, p.given_names, p.family_name_native, p.given_names_native) @@ to_tsquery('simple', ?)")
 		args = append(args, q)
+	}
+	if pp := passportKey(f.Passport); pp != "" {
+		where = append(where, "upper(replace(p.passport_number, ' ', '')) = ?")
+		args = append(args, pp)
 	}
 	if f.Cursor != "" {
 		where = append(where, "(p.family_name, p.given_names, p.id) > (?, ?, ?)")

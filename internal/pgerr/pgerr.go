@@ -45,9 +45,16 @@ func Map(err error, permission string) error {
 		}
 		return apperr.Forbidden(permission, "The database refused the change.")
 	case NonPunishment:
-		return apperr.With(apperr.ErrConflict, "%s.", sentence(pg.Message))
+		code := "person.non_punishment"
+		switch {
+		case strings.Contains(pg.Message, "referral"):
+			code = "case.referral_pending_screening"
+		case strings.Contains(pg.Message, "deport"):
+			code = "person.deportation_pending_screening"
+		}
+		return apperr.Coded(apperr.ErrConflict, code, "%s.", sentence(pg.Message))
 	case UniqueViolation:
-		return apperr.With(apperr.ErrConflict, "It already exists (%s).", field(pg))
+		return apperr.Coded(apperr.ErrConflict, "conflict.exists", "It already exists (%s).", field(pg))
 	case CheckViolation, NotNullViolation:
 		// Our own triggers name the column and say what it must be
 		// ("facility must name a registered facility").

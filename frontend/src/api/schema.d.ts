@@ -1246,10 +1246,29 @@ export interface components {
             detail?: string;
             instance?: string;
             request_id?: string;
+            /**
+             * @description Stable name of what refused, for clients to translate (they fall
+             *     back to title and detail for a code they do not know). The kind's
+             *     code is problem.<slug> (problem.validation, problem.not_found,
+             *     problem.conflict, …); a 403 for a missing permission is
+             *     forbidden.permission (with missing_permission); rules have their
+             *     own: case.referral_pending_screening,
+             *     person.deportation_pending_screening, case.transition_not_allowed,
+             *     case.person_already_linked, document.withdrawn,
+             *     visit.already_answered, conflict.exists.
+             */
+            code?: string;
             missing_permission?: string;
             errors?: {
                 field: string;
                 message: string;
+                /**
+                 * @description Stable: validation.required, validation.too_long,
+                 *     validation.too_short, validation.country, validation.date,
+                 *     validation.date_order, validation.unknown_reference,
+                 *     validation.enum or validation.invalid.
+                 */
+                code?: string;
             }[];
         };
         AuditEvent: {
@@ -3305,6 +3324,8 @@ export interface operations {
                 trafficking_flag?: components["schemas"]["TraffickingFlag"][];
                 /** @description Words of the names (Latin or native script), each matched as a prefix. */
                 q?: string;
+                /** @description A passport number, matched exactly (case and spaces ignored): finds duplicates before a person is recorded. */
+                passport?: string;
                 limit?: number;
                 cursor?: string;
             };

@@ -2,8 +2,9 @@
 // progress bar. Used on the case page and, for embassies, on a national's
 // page (the documents released to them).
 import { useInfiniteQuery, useQueryClient } from "@tanstack/react-query";
-import { useRef, useState, type FormEvent } from "react";
-import { api, unwrap } from "../api/client";
+import { useMutation } from "@tanstack/react-query";
+import { useRef, useState, type FormEvent, type ReactNode } from "react";
+import { api, csrfHeaders, toApiError, unwrap } from "../api/client";
 import type { components } from "../api/schema";
 import { upload, type UploadProgress } from "../api/upload";
 import { useI18n } from "../i18n/i18n";
@@ -41,7 +42,15 @@ export function useFileSize() {
   };
 }
 
-export function DocumentTable({ items, caption }: { items: Document[]; caption: string }) {
+export function DocumentTable({
+  items,
+  caption,
+  actions,
+}: {
+  items: Document[];
+  caption: string;
+  actions?: (d: Document) => ReactNode;
+}) {
   const { t, dateTime } = useI18n();
   const size = useFileSize();
   return (
@@ -59,6 +68,11 @@ export function DocumentTable({ items, caption }: { items: Document[]; caption: 
             <th scope="col">
               <span className="visually-hidden">{t("doc.download")}</span>
             </th>
+            {actions && (
+              <th scope="col">
+                <span className="visually-hidden">{t("doc.actions")}</span>
+              </th>
+            )}
           </tr>
         </thead>
         <tbody>
@@ -86,6 +100,7 @@ export function DocumentTable({ items, caption }: { items: Document[]; caption: 
                   <span className="visually-hidden">: {d.title}</span>
                 </a>
               </td>
+              {actions && <td>{actions(d)}</td>}
             </tr>
           ))}
         </tbody>
@@ -109,7 +124,19 @@ function useDocuments(scope: "case" | "person", id: string) {
 }
 
 /** A list of documents with "show more" paging. */
-export function DocumentList({ scope, id, empty }: { scope: "case" | "person"; id: string; empty: string }) {
+export function DocumentList({
+  scope,
+  id,
+  empty,
+  canVersion,
+  canWithdraw,
+}: {
+  scope: "case" | "person";
+  id: string;
+  empty: string;
+  canVersion?: boolean;
+  canWithdraw?: boolean;
+}) {
   const { t } = useI18n();
   const q = useDocuments(scope, id);
   if (q.isPending) return <p className="spinner">{t("common.loading")}</p>;
@@ -118,7 +145,18 @@ export function DocumentList({ scope, id, empty }: { scope: "case" | "person"; i
   if (items.length === 0) return <p className="muted">{empty}</p>;
   return (
     <>
-      <DocumentTable items={items} caption={t("doc.heading")} />
+      <DocumentTable
+        items={items}
+        caption={t("doc.heading")}
+        actions={
+          canVersion || canWithdraw
+            ? (d) =>
+                d.withdrawn ? null : (
+                  <DocumentActions d={d} canVersion={!!canVersion} canWithdraw={!!canWithdraw} scope={scope} scopeId={id} />
+                )
+            : undefined
+        }
+      />
       {q.hasNextPage && (
         <div className="pager">
           <button type="button" className="btn secondary" onClick={() => void q.fetchNextPage()} disabled={q.isFetchingNextPage}>
@@ -255,3 +293,117 @@ export function UploadDocument({ caseId, persons }: { caseId: string; persons: {
 }
 
 class FileMissing extends Error {}
+
+/** A new version (a file) or a withdrawal (with its reason, after a confirmation naming what happens). */
+function DocumentActions({
+  d,
+  canVersion,
+  canWithdraw,
+  scope,
+  scopeId,
+}: {
+  d: Document;
+  canVersion: boolean;
+  canWithdraw: boolean;
+  scope: "case" | "person";
+  scopeId: string;
+}) {
+  const { t } = useI18n();
+  const qc = useQueryClient();
+  const [mode, setMode] = useState<"" | "version" | "withdraw">("");
+  const refresh = () => qc.invalidateQueries({ queryKey: ["documents", scope, scopeId] });
+  const version = useMutation({
+    mutationFn: async (file: File) => {
+      const body = new FormData();
+      body.append("file", file, file.name);
+      const res = await fetch(`/api/v1/documents/${d.id}/versions`, {
+        method: "POST",
+        body,
+        credentials: "same-origin",
+        headers: { Accept: "application/json", ...csrfHeaders() },
+      });
+      const json: unknown = await res.json().catch(() => null);
+      if (!res.ok) throw toApiError(res.status, json);
+      return json;
+    },
+    onSuccess: () => {
+      setMode("");
+      void refresh();
+    },
+  });
+  const withdraw = useMutation({
+    mutationFn: (reason: string) =>
+      unwrap(api.POST("/api/v1/documents/{id}/withdraw", { params: { path: { id: d.id } }, body: { reason } })),
+    onSuccess: () => {
+      setMode("");
+      void refresh();
+    },
+  });
+  return (
+    <div className="doc-actions">
+      {mode === "" && (
+        <div className="btn-row">
+          {canVersion && (
+            <button type="button" className="btn secondary" onClick={() => setMode("version")}>
+              {t("doc.newVersion")}
+              <span className="visually-hidden">: {d.title}</span>
+            </button>
+          )}
+          {canWithdraw && (
+            <button type="button" className="btn secondary" onClick={() => setMode("withdraw")}>
+              {t("doc.withdraw")}
+              <span className="visually-hidden">: {d.title}</span>
+            </button>
+          )}
+        </div>
+      )}
+      {mode === "version" && (
+        <form
+          className="stack"
+          aria-label={t("doc.newVersionOf", { title: d.title })}
+          onSubmit={(e) => {
+            e.preventDefault();
+            const f = new FormData(e.currentTarget).get("file");
+            if (f instanceof File && f.size > 0) version.mutate(f);
+          }}
+        >
+          <Field label={t("doc.file")}>{(a) => <input {...a} type="file" name="file" required />}</Field>
+          {version.isError && <ErrorMessage error={version.error} />}
+          <div className="btn-row">
+            <button type="submit" className="btn" disabled={version.isPending}>
+              {t("doc.uploadVersion")}
+            </button>
+            <button type="button" className="btn secondary" onClick={() => setMode("")}>
+              {t("common.cancel")}
+            </button>
+          </div>
+        </form>
+      )}
+      {mode === "withdraw" && (
+        <form
+          className="stack alert warn"
+          role="alertdialog"
+          aria-label={t("doc.withdrawConfirm", { title: d.title })}
+          onSubmit={(e) => {
+            e.preventDefault();
+            withdraw.mutate(String(new FormData(e.currentTarget).get("reason") ?? "").trim());
+          }}
+        >
+          <p>{t("doc.withdrawWhat")}</p>
+          <Field label={t("doc.withdrawReason")} error={fieldError(withdraw.error, "reason")}>
+            {(a) => <textarea {...a} name="reason" rows={2} required maxLength={2000} />}
+          </Field>
+          {withdraw.isError && <ErrorMessage error={withdraw.error} />}
+          <div className="btn-row">
+            <button type="submit" className="btn danger" disabled={withdraw.isPending}>
+              {t("doc.withdrawDo")}
+            </button>
+            <button type="button" className="btn secondary" onClick={() => setMode("")}>
+              {t("common.cancel")}
+            </button>
+          </div>
+        </form>
+      )}
+    </div>
+  );
+}

@@ -1,10 +1,32 @@
 // Shows an API error as a readable message: the problem's detail, the
 // field errors, and for an edit conflict (412) what happened and a reload.
 import { ApiError } from "../api/client";
-import { useI18n } from "../i18n/i18n";
+import { activeMessages, useI18n } from "../i18n/i18n";
+
+/**
+ * A problem's stable code in the user's language (apicode.<code>), else the
+ * server's own sentence. Rules (409) also say who can lift them
+ * (apicode.<code>.lift).
+ */
+export function useProblemText() {
+  const { label } = useI18n();
+  const known = (key: string) => {
+    const v = label("apicode", key);
+    return v !== key ? v : undefined;
+  };
+  return {
+    text: (code: string | undefined, fallback: string | undefined) => (code && known(code)) || fallback,
+    lift: (code: string | undefined) => (code ? known(`${code}.lift`) : undefined),
+    field: (name: string) => {
+      const v = label("field", name);
+      return v !== name ? v : name;
+    },
+  };
+}
 
 export function ErrorMessage({ error, onReload }: { error: unknown; onReload?: () => void }) {
   const { t } = useI18n();
+  const pt = useProblemText();
   if (!(error instanceof ApiError)) {
     if (error instanceof DOMException && error.name === "AbortError") return null;
     return (
@@ -35,6 +57,9 @@ export function ErrorMessage({ error, onReload }: { error: unknown; onReload?: (
     case 403:
       heading = t("error.forbidden");
       break;
+    case 409:
+      heading = t("error.rule");
+      break;
     case 404:
       heading = t("error.notFound");
       break;
@@ -51,15 +76,26 @@ export function ErrorMessage({ error, onReload }: { error: unknown; onReload?: (
     default:
       heading = error.status >= 500 ? t("error.server") : t("error.failed");
   }
+  const detail =
+    error.status === 403 && p?.missing_permission
+      ? t("error.missingPermission", { permission: pt.text(`permission.${p.missing_permission}`, p.missing_permission) ?? "" })
+      : error.status === 422 && p?.errors?.length
+        ? undefined
+        : pt.text(p?.code, p?.detail);
+  const lift =
+    error.status === 403
+      ? (pt.lift(p?.missing_permission ? `permission.${p.missing_permission}` : undefined) ?? pt.lift("forbidden.permission"))
+      : pt.lift(p?.code);
   return (
-    <div className="alert" role="alert">
+    <div className="alert" role="alert" data-code={p?.code}>
       <h3>{heading}</h3>
-      {p?.detail && <p>{p.detail}</p>}
+      {detail && <p>{detail}</p>}
+      {lift && <p className="lift">{lift}</p>}
       {p?.errors && p.errors.length > 0 && (
         <ul>
           {p.errors.map((e) => (
             <li key={e.field}>
-              <strong>{e.field}</strong>: {e.message}
+              <strong>{pt.field(e.field)}</strong>: {pt.text(e.code, e.message)}
             </li>
           ))}
         </ul>
@@ -70,6 +106,10 @@ export function ErrorMessage({ error, onReload }: { error: unknown; onReload?: (
 }
 
 /** The message for one field of a failed request, if the API named it. */
+/** Translated by the error's stable code when the app knows it, else the server's sentence. */
 export function fieldError(error: unknown, field: string): string | undefined {
-  return error instanceof ApiError ? error.fieldError(field) : undefined;
+  if (!(error instanceof ApiError)) return undefined;
+  const e = error.problem?.errors?.find((x) => x.field === field);
+  if (!e) return undefined;
+  return (e.code && activeMessages[`apicode.${e.code}`]) || e.message;
 }

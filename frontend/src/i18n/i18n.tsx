@@ -34,6 +34,9 @@ export interface I18n {
   label: (prefix: string, value: string | null | undefined) => string;
 }
 
+/** The messages of the current language, for helpers outside components (fieldError). */
+export let activeMessages: Record<string, string> = {};
+
 function interpolate(s: string, vars?: Vars): string {
   if (!vars) return s;
   return s.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
@@ -100,6 +103,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     if (!messages) return null;
     const tag = intlLocale[locale];
     const dict: Record<string, string> = messages;
+    activeMessages = dict;
     const { date, dateTime } = dateFormatters(tag, dict);
     const numberFmt = new Intl.NumberFormat(tag);
     return {

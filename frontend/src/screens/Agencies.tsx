@@ -6,6 +6,7 @@ import { api, unwrap } from "../api/client";
 import type { BodyOf, ResponseOf } from "../api/types";
 import { useTitle } from "../app/title";
 import { ErrorMessage, fieldError } from "../components/ErrorMessage";
+import { CountryPicker } from "../components/CountryPicker";
 import { Field } from "../components/Field";
 import { agencyKindLabels, labelOf, valuesOf, type AgencyKind } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
@@ -136,9 +137,13 @@ function NewAgencyForm() {
           )}
         </Field>
         {kind === "embassy" && (
-          <Field label={t("agencies.country")} hint={t("person.nationalityHint")} error={fieldError(err, "country")}>
-            {(p) => <input {...p} name="country" required maxLength={2} size={4} />}
-          </Field>
+          <CountryPicker
+            label={t("agencies.country")}
+            hint={t("person.nationalityHint")}
+            name="country"
+            required
+            error={fieldError(err, "country")}
+          />
         )}
       </div>
       {create.isError && <ErrorMessage error={create.error} />}

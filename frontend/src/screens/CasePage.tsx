@@ -131,7 +131,7 @@ function CaseView({ c, etag }: { c: Case; etag: string }) {
       {perms.full && (
         <section aria-labelledby="documents-h">
           <h2 id="documents-h">{t("doc.heading")}</h2>
-          <DocumentList scope="case" id={c.id} empty={t("doc.none")} />
+          <DocumentList scope="case" id={c.id} empty={t("doc.none")} canVersion={perms.edit} canWithdraw={perms.supervise} />
           {perms.edit && (
             <UploadDocument
               caseId={c.id}

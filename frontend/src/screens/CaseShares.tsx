@@ -5,6 +5,7 @@ import { useState, type FormEvent } from "react";
 import { api, unwrap } from "../api/client";
 import type { BodyOf, ResponseOf } from "../api/types";
 import { useSession } from "../app/session";
+import { ConfirmBox } from "../components/ConfirmBox";
 import { ErrorMessage, fieldError } from "../components/ErrorMessage";
 import { Field } from "../components/Field";
 import { classificationLabels, labelOf, valuesOf, type Classification } from "../i18n/enums";
@@ -49,8 +50,14 @@ export function CaseShares({ caseId }: { caseId: string }) {
   const revoke = useMutation({
     mutationFn: (shareId: string) =>
       unwrap(api.DELETE("/api/v1/cases/{id}/shares/{share_id}", { params: { path: { id: caseId, share_id: shareId } } })),
-    onSuccess: () => qc.invalidateQueries({ queryKey: ["case", caseId, "shares"] }),
+    onSuccess: () => {
+      // "The case is now shared." is no longer true: drop it.
+      create.reset();
+      setConfirming(null);
+      void qc.invalidateQueries({ queryKey: ["case", caseId, "shares"] });
+    },
   });
+  const [confirming, setConfirming] = useState<Share | null>(null);
 
   const today = new Date();
   const maxExpiry = new Date(today.getTime() + 365 * 86_400_000);
@@ -110,7 +117,7 @@ export function CaseShares({ caseId }: { caseId: string }) {
                           type="button"
                           className="btn secondary"
                           disabled={revoke.isPending}
-                          onClick={() => revoke.mutate(s.id)}
+                          onClick={() => setConfirming(s)}
                         >
                           {t("share.revoke")}
                           <span className="visually-hidden">: {s.agency.name}</span>
@@ -123,6 +130,16 @@ export function CaseShares({ caseId }: { caseId: string }) {
             </table>
           </div>
         ))}
+      {confirming && (
+        <ConfirmBox
+          title={t("share.revokeConfirm.title", { agency: confirming.agency.name })}
+          body={t("share.revokeConfirm.body", { agency: confirming.agency.name })}
+          confirm={t("share.revokeConfirm.yes")}
+          busy={revoke.isPending}
+          onConfirm={() => revoke.mutate(confirming.id)}
+          onCancel={() => setConfirming(null)}
+        />
+      )}
       {revoke.isError && <ErrorMessage error={revoke.error} />}
 
       <form className="stack" onSubmit={submit} aria-labelledby="share-form-h">

@@ -6,18 +6,21 @@ import { api, unwrap, unwrapWithETag } from "../api/client";
 import type { BodyOf } from "../api/types";
 import { useTitle } from "../app/title";
 import { ErrorMessage, fieldError } from "../components/ErrorMessage";
+import { CountryPicker } from "../components/CountryPicker";
 import { Field, type ControlProps } from "../components/Field";
 import { valuesOf } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
 import {
   asFullPerson,
-  commonNationalities,
   custodyLabels,
   sexLabels,
-  useCountryName,
   type CustodyStatus,
   type Person,
+  passportStatusLabels,
+  type PassportStatus,
   type Sex,
+  workPermitLabels,
+  type WorkPermitStatus,
 } from "./personTypes";
 
 type NewPersonBody = BodyOf<"/api/v1/persons", "post">;
@@ -34,6 +37,14 @@ function read(form: HTMLFormElement) {
     date_of_birth: s("date_of_birth") || null,
     nationality: s("nationality").toUpperCase(),
     passport_number: s("passport_number"),
+    family_name_native: s("family_name_native"),
+    given_names_native: s("given_names_native"),
+    passport_status: (s("passport_status") || "unknown") as PassportStatus,
+    passport_expires_on: s("passport_expires_on") || null,
+    work_permit_number: s("work_permit_number"),
+    work_permit_status: (s("work_permit_status") || "unknown") as WorkPermitStatus,
+    address: s("address"),
+    asylum_claimed: f.get("asylum_claimed") === "on",
     custody_status: s("custody_status") as CustodyStatus,
     facility: s("facility"),
     detained_at: detained ? new Date(detained).toISOString() : null,
@@ -85,7 +96,6 @@ const facilityKindLabels = {
 
 function PersonFields({ p, error }: { p?: Person; error: unknown }) {
   const { t } = useI18n();
-  const country = useCountryName();
   return (
     <>
       <div className="grid2">
@@ -109,30 +119,14 @@ function PersonFields({ p, error }: { p?: Person; error: unknown }) {
         <Field label={t("person.dateOfBirth")} error={fieldError(error, "date_of_birth")}>
           {(a) => <input {...a} type="date" name="date_of_birth" defaultValue={p?.date_of_birth ?? ""} />}
         </Field>
-        <Field label={t("person.nationality")} hint={t("person.nationalityHint")} error={fieldError(error, "nationality")}>
-          {(a) => (
-            <>
-              <input
-                {...a}
-                name="nationality"
-                required
-                list="nationalities"
-                pattern="[A-Za-z]{2}"
-                maxLength={2}
-                size={4}
-                autoComplete="off"
-                defaultValue={p?.nationality ?? ""}
-              />
-              <datalist id="nationalities">
-                {commonNationalities.map((c) => (
-                  <option key={c} value={c}>
-                    {country(c)}
-                  </option>
-                ))}
-              </datalist>
-            </>
-          )}
-        </Field>
+        <CountryPicker
+          label={t("person.nationality")}
+          hint={t("person.nationalityHint")}
+          name="nationality"
+          required
+          defaultValue={p?.nationality ?? ""}
+          error={fieldError(error, "nationality")}
+        />
         <Field label={t("person.passport")} error={fieldError(error, "passport_number")}>
           {(a) => <input {...a} name="passport_number" maxLength={40} defaultValue={p?.passport_number ?? ""} />}
         </Field>
@@ -153,6 +147,49 @@ function PersonFields({ p, error }: { p?: Person; error: unknown }) {
         <Field label={t("person.detainedAt")} error={fieldError(error, "detained_at")}>
           {(a) => <input {...a} type="datetime-local" name="detained_at" defaultValue={localDateTime(p?.detained_at)} />}
         </Field>
+      </div>
+      <div className="grid2">
+        <Field label={t("person.familyNameNative")} error={fieldError(error, "family_name_native")}>
+          {(a) => <input {...a} name="family_name_native" maxLength={200} defaultValue={p?.family_name_native ?? ""} />}
+        </Field>
+        <Field label={t("person.givenNamesNative")} error={fieldError(error, "given_names_native")}>
+          {(a) => <input {...a} name="given_names_native" maxLength={200} defaultValue={p?.given_names_native ?? ""} />}
+        </Field>
+        <Field label={t("person.passportStatus")} error={fieldError(error, "passport_status")}>
+          {(a) => (
+            <select {...a} name="passport_status" defaultValue={p?.passport_status ?? "unknown"}>
+              {valuesOf(passportStatusLabels).map((v) => (
+                <option key={v} value={v}>
+                  {t(passportStatusLabels[v])}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label={t("person.passportExpires")} error={fieldError(error, "passport_expires_on")}>
+          {(a) => <input {...a} type="date" name="passport_expires_on" defaultValue={p?.passport_expires_on ?? ""} />}
+        </Field>
+        <Field label={t("person.workPermit")} error={fieldError(error, "work_permit_number")}>
+          {(a) => <input {...a} name="work_permit_number" maxLength={40} defaultValue={p?.work_permit_number ?? ""} />}
+        </Field>
+        <Field label={t("person.workPermitStatus")} error={fieldError(error, "work_permit_status")}>
+          {(a) => (
+            <select {...a} name="work_permit_status" defaultValue={p?.work_permit_status ?? "unknown"}>
+              {valuesOf(workPermitLabels).map((v) => (
+                <option key={v} value={v}>
+                  {t(workPermitLabels[v])}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
+        <Field label={t("person.address")} error={fieldError(error, "address")}>
+          {(a) => <textarea {...a} name="address" rows={2} maxLength={500} defaultValue={p?.address ?? ""} />}
+        </Field>
+      </div>
+      <div className="checkbox">
+        <input type="checkbox" id="asylum_claimed" name="asylum_claimed" defaultChecked={p?.asylum_claimed ?? false} />
+        <label htmlFor="asylum_claimed">{t("person.asylumLabel")}</label>
       </div>
     </>
   );

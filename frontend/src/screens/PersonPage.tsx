@@ -21,7 +21,9 @@ import {
   fullName,
   linkRoleLabels,
   notificationLabels,
+  passportStatusLabels,
   sexLabels,
+  workPermitLabels,
   traffickingLabels,
   useCountryName,
   type Person,
@@ -113,8 +115,31 @@ function PersonView({ p, etag, reload }: { p: Person; etag: string; reload: () =
             <dd>{date(p.date_of_birth)}</dd>
             <dt>{t("person.nationality")}</dt>
             <dd>{country(p.nationality)}</dd>
+            {(p.family_name_native || p.given_names_native) && (
+              <>
+                <dt>{t("person.nativeName")}</dt>
+                <dd lang="und">{[p.family_name_native, p.given_names_native].join(" ").trim()}</dd>
+              </>
+            )}
             <dt>{t("person.passport")}</dt>
             <dd>{p.passport_number || "—"}</dd>
+            <dt>{t("person.passportStatus")}</dt>
+            <dd data-testid="passport-status">
+              {labelOf(t, passportStatusLabels, p.passport_status)}
+              {p.passport_expires_on && ` · ${t("person.passportExpires")} ${date(p.passport_expires_on)}`}
+            </dd>
+            <dt>{t("person.workPermit")}</dt>
+            <dd>
+              {p.work_permit_number || "—"} · {labelOf(t, workPermitLabels, p.work_permit_status)}
+            </dd>
+            <dt>{t("person.address")}</dt>
+            <dd className="prewrap">{p.address || "—"}</dd>
+            {"asylum_claimed" in p && (
+              <>
+                <dt>{t("person.asylum")}</dt>
+                <dd data-testid="asylum">{p.asylum_claimed ? t("person.asylumYes") : t("common.no")}</dd>
+              </>
+            )}
           </dl>
         </section>
         <section className="card" aria-labelledby="custody-h">
@@ -129,9 +154,13 @@ function PersonView({ p, etag, reload }: { p: Person; etag: string; reload: () =
             {p.deported_at && (
               <>
                 <dt>{t("person.deportedAt")}</dt>
-                <dd>
-                  {dateTime(p.deported_at)} {p.deported_via && `· ${p.deported_via}`}
-                </dd>
+                <dd>{dateTime(p.deported_at)}</dd>
+                {p.deported_via && (
+                  <>
+                    <dt>{t("deport.route")}</dt>
+                    <dd>{routeLabel(t, p.deported_via)}</dd>
+                  </>
+                )}
               </>
             )}
             {p.entry_ban_until && (
@@ -157,6 +186,7 @@ function PersonView({ p, etag, reload }: { p: Person; etag: string; reload: () =
           </ul>
         </section>
       )}
+      {canEdit && p.custody_status !== "deported" && <DeportationSection p={p} etag={etag} reload={reload} />}
       <Visits
         personId={p.id}
         canRequest={false}
@@ -176,6 +206,113 @@ function PersonView({ p, etag, reload }: { p: Person; etag: string; reload: () =
   );
 }
 
+type Route = "airport" | "land";
+const routeKeys = { airport: "deport.route.airport", land: "deport.route.land" } as const;
+
+/** "airport: Phnom Penh International" as shown: the kind translated. */
+function routeLabel(t: ReturnType<typeof useI18n>["t"], via: string): string {
+  const m = /^(airport|land):\s*(.*)$/.exec(via);
+  return m ? `${t(routeKeys[m[1] as Route])} · ${m[2]}` : via;
+}
+
+/** Whether recording a deportation is refused by the non-punishment principle. */
+export function nonPunishmentApplies(p: Person): boolean {
+  return (p.trafficking_flag === "suspected" || p.trafficking_flag === "identified") && !p.ct_proceedings_cleared;
+}
+
+/** Record a deportation: when, by which route (airport or land checkpoint, and which), and any entry ban. */
+function DeportationSection({ p, etag, reload }: { p: Person; etag: string; reload: () => void }) {
+  const { t } = useI18n();
+  const qc = useQueryClient();
+  const [open, setOpen] = useState(false);
+  const [route, setRoute] = useState<Route>("airport");
+  const save = useMutation({
+    mutationFn: (body: BodyOf<"/api/v1/persons/{id}", "patch">) =>
+      unwrap(api.PATCH("/api/v1/persons/{id}", { params: { path: { id: p.id }, header: { "If-Match": etag } }, body })),
+    onSuccess: () => {
+      setOpen(false);
+      void qc.invalidateQueries({ queryKey: ["person", p.id] });
+    },
+  });
+  const blocked = nonPunishmentApplies(p);
+  const submit = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const at = String(f.get("deported_at") ?? "");
+    const where = String(f.get("deported_place") ?? "").trim();
+    const ban = String(f.get("entry_ban_until") ?? "");
+    save.mutate({
+      custody_status: "deported",
+      deported_at: at ? new Date(`${at}T12:00:00Z`).toISOString() : null,
+      deported_via: where ? `${route}: ${where}` : "",
+      entry_ban_until: ban || null,
+    });
+  };
+  const err = save.error;
+  return (
+    <section aria-labelledby="deport-h" id="deportation">
+      <h2 id="deport-h">{t("deport.heading")}</h2>
+      {blocked && (
+        <p className="notice" role="note" data-testid="non-punishment">
+          {t("deport.nonPunishment")}
+        </p>
+      )}
+      {!open ? (
+        <button type="button" className="btn secondary" onClick={() => setOpen(true)}>
+          {t("deport.open")}
+        </button>
+      ) : (
+        <form className="stack" onSubmit={submit} aria-labelledby="deport-form-h">
+          <h3 id="deport-form-h">{t("deport.record")}</h3>
+          <Field label={t("deport.date")} error={fieldError(err, "deported_at")}>
+            {(a) => <input {...a} type="date" name="deported_at" required />}
+          </Field>
+          <fieldset>
+            <legend>{t("deport.route")}</legend>
+            {(["airport", "land"] as const).map((r) => (
+              <div className="checkbox" key={r}>
+                <input type="radio" id={`route-${r}`} name="route" value={r} checked={route === r} onChange={() => setRoute(r)} />
+                <label htmlFor={`route-${r}`}>{t(routeKeys[r])}</label>
+              </div>
+            ))}
+          </fieldset>
+          <Field
+            label={route === "airport" ? t("deport.whichAirport") : t("deport.whichCheckpoint")}
+            error={fieldError(err, "deported_via")}
+          >
+            {(a) => (
+              <input {...a} name="deported_place" required maxLength={180} list={`deport-places-${route}`} autoComplete="off" />
+            )}
+          </Field>
+          <datalist id="deport-places-airport">
+            <option value="Phnom Penh International Airport" />
+            <option value="Siem Reap–Angkor International Airport" />
+            <option value="Sihanouk International Airport" />
+          </datalist>
+          <datalist id="deport-places-land">
+            <option value="Bavet" />
+            <option value="Poipet" />
+            <option value="Cham Yeam" />
+            <option value="Trapeang Kriel" />
+          </datalist>
+          <Field label={t("deport.entryBan")} hint={t("deport.entryBanHint")} error={fieldError(err, "entry_ban_until")}>
+            {(a) => <input {...a} type="date" name="entry_ban_until" />}
+          </Field>
+          {save.isError && <ErrorMessage error={save.error} onReload={reload} />}
+          <div className="btn-row">
+            <button type="submit" className="btn" disabled={save.isPending}>
+              {t("deport.submit")}
+            </button>
+            <button type="button" className="btn secondary" onClick={() => setOpen(false)}>
+              {t("common.cancel")}
+            </button>
+          </div>
+        </form>
+      )}
+    </section>
+  );
+}
+
 function ScreeningSection({
   p,
   etag,
@@ -190,8 +327,10 @@ function ScreeningSection({
   ownerOfficer: boolean;
 }) {
   const { t } = useI18n();
+  const { me } = useSession();
   const qc = useQueryClient();
   const [flag, setFlag] = useState<TraffickingFlag>(p.trafficking_flag);
+  const [reasonMissing, setReasonMissing] = useState(false);
   const save = useMutation({
     mutationFn: (body: Screening) =>
       unwrap(
@@ -210,8 +349,25 @@ function ScreeningSection({
     const f = new FormData(e.currentTarget);
     const body: Screening = { trafficking_flag: flag };
     if (canScreen) {
-      body.screening_notes = String(f.get("screening_notes") ?? "");
+      let notes = String(f.get("screening_notes") ?? "");
       body.victim_consents_to_embassy = f.get("victim_consents_to_embassy") === "on";
+      const decision = f.get("ct_decision") === "cleared";
+      const reason = String(f.get("ct_reason") ?? "").trim();
+      if (decision !== p.ct_proceedings_cleared) {
+        if (!reason) {
+          setReasonMissing(true);
+          return;
+        }
+        // The decision and its reason go into the screening history (the
+        // notes, never shown to the embassy), dated and signed.
+        const line = `[${new Date().toISOString().slice(0, 10)} ${me.user.name}] ${
+          decision ? decisionMarks.cleared : decisionMarks.held
+        }: ${reason}`;
+        notes = notes.trim() ? `${notes.trimEnd()}\n${line}` : line;
+        body.ct_proceedings_cleared = decision;
+      }
+      setReasonMissing(false);
+      body.screening_notes = notes;
     }
     save.mutate(body);
   };
@@ -222,15 +378,14 @@ function ScreeningSection({
       <dl className="props">
         <dt>{t("person.trafficking")}</dt>
         <dd>{labelOf(t, traffickingLabels, p.trafficking_flag)}</dd>
-        {p.screening_notes !== "" && (
-          <>
-            <dt>{t("screening.notes")}</dt>
-            <dd className="prewrap">{p.screening_notes}</dd>
-          </>
-        )}
         <dt>{t("screening.consent")}</dt>
         <dd>{p.victim_consents_to_embassy ? t("common.yes") : t("common.no")}</dd>
+        <dt>{t("screening.decision")}</dt>
+        <dd data-testid="ct-decision">
+          {p.ct_proceedings_cleared ? t("screening.decision.cleared") : t("screening.decision.held")}
+        </dd>
       </dl>
+      <ScreeningHistory notes={p.screening_notes} />
       {save.isSuccess && (
         <p className="alert ok" role="status">
           {t("screening.saved")}
@@ -264,6 +419,29 @@ function ScreeningSection({
                 />
                 <label htmlFor="victim_consents_to_embassy">{t("screening.consentLabel")}</label>
               </div>
+              <fieldset>
+                <legend>{t("screening.decision")}</legend>
+                <p className="hint">{t("screening.decisionHint")}</p>
+                {(["held", "cleared"] as const).map((d) => (
+                  <div className="checkbox" key={d}>
+                    <input
+                      type="radio"
+                      id={`ct-${d}`}
+                      name="ct_decision"
+                      value={d}
+                      defaultChecked={(d === "cleared") === p.ct_proceedings_cleared}
+                    />
+                    <label htmlFor={`ct-${d}`}>{t(`screening.decision.${d}`)}</label>
+                  </div>
+                ))}
+              </fieldset>
+              <Field
+                label={t("screening.reason")}
+                hint={t("screening.reasonHint")}
+                error={reasonMissing ? t("apicode.validation.required") : undefined}
+              >
+                {(a) => <textarea {...a} name="ct_reason" rows={2} />}
+              </Field>
             </>
           )}
           {save.isError && <ErrorMessage error={save.error} onReload={reload} />}
@@ -275,5 +453,34 @@ function ScreeningSection({
         </form>
       )}
     </section>
+  );
+}
+
+/** Marks of a decision line in the notes (language-neutral, translated when shown). */
+const decisionMarks = { cleared: "DECISION proceedings may go on", held: "DECISION proceedings held" } as const;
+
+/** The screening notes as a history: decision lines (dated, signed) stand out. */
+function ScreeningHistory({ notes }: { notes: string }) {
+  const { t } = useI18n();
+  if (!notes.trim()) return null;
+  const lines = notes.split("\n").filter((l) => l.trim() !== "");
+  return (
+    <div>
+      <h3>{t("screening.history")}</h3>
+      <ul className="history" data-testid="screening-history">
+        {lines.map((l, i) => {
+          const m = /^\[(\S+) ([^\]]*)\] (DECISION proceedings may go on|DECISION proceedings held): (.*)$/.exec(l);
+          if (!m) return <li key={i} className="prewrap">{l}</li>;
+          const cleared = m[3] === decisionMarks.cleared;
+          return (
+            <li key={i}>
+              <strong>{cleared ? t("screening.decision.cleared") : t("screening.decision.held")}</strong> · {m[1]} · {m[2]}
+              <br />
+              {t("screening.reason")}: {m[4]}
+            </li>
+          );
+        })}
+      </ul>
+    </div>
   );
 }

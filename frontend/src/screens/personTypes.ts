@@ -2,6 +2,7 @@
 import type { components } from "../api/schema";
 import type { ResponseOf } from "../api/types";
 import type { MessageKey } from "../i18n/i18n";
+import { countries } from "../i18n/countries";
 import { intlSupports, useI18n } from "../i18n/i18n";
 
 /** GET /persons/{id} answers the full Person or, to an embassy, the consular projection. */
@@ -13,6 +14,23 @@ export type LinkRole = CasePerson["role"];
 export type CustodyStatus = Person["custody_status"];
 export type TraffickingFlag = Person["trafficking_flag"];
 export type ConsularNotification = Person["consular_notification"];
+export type PassportStatus = Person["passport_status"];
+export type WorkPermitStatus = Person["work_permit_status"];
+
+export const passportStatusLabels = {
+  valid: "enum.passport.valid",
+  expired: "enum.passport.expired",
+  invalid: "enum.passport.invalid",
+  none: "enum.passport.none",
+  unknown: "enum.passport.unknown",
+} as const satisfies Record<PassportStatus, MessageKey>;
+
+export const workPermitLabels = {
+  valid: "enum.workPermit.valid",
+  expired: "enum.workPermit.expired",
+  none: "enum.workPermit.none",
+  unknown: "enum.workPermit.unknown",
+} as const satisfies Record<WorkPermitStatus, MessageKey>;
 
 export type PersonSummary = components["schemas"]["PersonSummary"];
 
@@ -97,6 +115,8 @@ export function useCountryName(): (code: string | null | undefined) => string {
     if (!code) return "—";
     const translated = label("country", code);
     if (translated !== code) return translated;
+    const row = countries.find((r) => r[0] === code);
+    if (row) return locale === "km" ? row[2] : row[1];
     try {
       return names?.of(code) ?? code;
     } catch {
@@ -105,5 +125,4 @@ export function useCountryName(): (code: string | null | undefined) => string {
   };
 }
 
-/** A few countries to offer first; any ISO code can be typed. */
-export const commonNationalities = ["CN", "VN", "TH", "LA", "MM", "ID", "MY", "PH", "KR", "US", "AU", "GB", "IN", "BD", "PK", "NG", "KH"];
+
