@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/riverqueue/river"
 	"gorm.io/gorm"
 
 	"github.com/casebridge/casebridge/internal/audit"
@@ -22,6 +23,7 @@ import (
 	"github.com/casebridge/casebridge/internal/config"
 	"github.com/casebridge/casebridge/internal/documents"
 	"github.com/casebridge/casebridge/internal/httpapi"
+	"github.com/casebridge/casebridge/internal/jobs"
 	"github.com/casebridge/casebridge/internal/store"
 )
 
@@ -92,6 +94,11 @@ type Program struct {
 	Auth *auth.Service
 	// AuditSigner signs audit checkpoints; nil runs no sequencer.
 	AuditSigner *audit.Signer
+	// Workers are the kinds of background job this program works
+	// (registerJobs); Jobs is the running queue once StartJobs was called.
+	Workers  *river.Workers
+	Jobs     *jobs.Queue
+	periodic []*river.PeriodicJob
 }
 
 // New assembles the program on an open database.
@@ -115,6 +122,7 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger) (*Program, error) {
 	if p.AuditSigner != nil {
 		auditKey = p.AuditSigner.VerifierKey()
 	}
+	p.registerJobs()
 	p.HTTP = httpapi.New(httpapi.Deps{DB: db, Log: log, Config: cfg, Documents: p.Documents, Auth: p.Auth, AuditVerifierKey: auditKey})
 	return p, nil
 }
@@ -126,7 +134,17 @@ func (p *Program) Serve(ctx context.Context, ln net.Listener) error {
 	if err := pingBlobs(ctx, p.Config.Blob, p.Blobs); err != nil {
 		return err
 	}
-	go RunSweeper(ctx, p.DB, p.Blobs, p.Config.Documents.SweepInterval, p.Config.Documents.SweepGrace, p.Log)
+	stopJobs, err := p.StartJobs(ctx)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), s.ShutdownTimeout)
+		defer cancel()
+		if err := stopJobs(sctx); err != nil {
+			p.Log.Warn("stop job queue", "error", err.Error())
+		}
+	}()
 	if p.AuditSigner != nil {
 		go RunAuditSequencer(ctx, p)
 	}

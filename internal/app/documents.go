@@ -54,23 +54,6 @@ func pingBlobs(ctx context.Context, cfg config.Blob, st blob.Store) error {
 // time sweep (several sweeping at once would be safe, only wasteful).
 const sweepLockKey = 7250
 
-// RunSweeper sweeps the blob store every interval until ctx ends (see
-// documents.Sweep).
-func RunSweeper(ctx context.Context, db *gorm.DB, blobs blob.Store, interval, grace time.Duration, log *slog.Logger) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := sweepOnce(ctx, db, blobs, grace, log); err != nil && ctx.Err() == nil {
-			log.Error("sweep document blobs", "error", err.Error())
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-	}
-}
-
 func sweepOnce(ctx context.Context, db *gorm.DB, blobs blob.Store, grace time.Duration, log *slog.Logger) error {
 	sqlDB, err := db.DB()
 	if err != nil {

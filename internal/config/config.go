@@ -38,6 +38,8 @@ type Config struct {
 	Imports Imports `yaml:"imports"`
 	// RateLimits: see limits.go.
 	RateLimits RateLimits `yaml:"rate_limits"`
+	// Jobs: see jobs.go.
+	Jobs Jobs `yaml:"jobs"`
 }
 
 // Server holds the HTTP server's settings.
@@ -101,6 +103,7 @@ func Default() Config {
 		Consular:   defaultConsular(),
 		Imports:    defaultImports(),
 		RateLimits: defaultRateLimits(),
+		Jobs:       defaultJobs(),
 	}
 }
 
@@ -338,6 +341,7 @@ func (c Config) Validate(mode string) error {
 		func() error { return c.validateAudit(mode) },
 		c.validateConsular,
 		c.validateImports,
+		c.validateJobs,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -9,6 +9,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -191,4 +192,16 @@ func PgCode(err error) string {
 		return pgErr.Code
 	}
 	return ""
+}
+
+// SQLTx returns the database/sql transaction under the GORM transaction in
+// ctx, for libraries that take one (the job queue inserts its jobs in the
+// request's transaction, so a job exists exactly when the change commits).
+func SQLTx(ctx context.Context) (*sql.Tx, bool) {
+	tx, ok := ctx.Value(txKey{}).(*gorm.DB)
+	if !ok || tx == nil {
+		return nil, false
+	}
+	sqlTx, ok := tx.Statement.ConnPool.(*sql.Tx)
+	return sqlTx, ok
 }

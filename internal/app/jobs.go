@@ -1,0 +1,68 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/casebridge/casebridge/internal/jobs"
+)
+
+// registerJobs adds every kind of background job this program works, and
+// the periodic ones the elected instance schedules. Each area's worker is
+// registered here, next to the others, so one list says what runs in the
+// background.
+func (p *Program) registerJobs() {
+	p.Workers = river.NewWorkers()
+	river.AddWorker(p.Workers, &sweepWorker{p: p})
+	p.periodic = append(p.periodic, river.NewPeriodicJob(
+		river.PeriodicInterval(p.Config.Documents.SweepInterval),
+		func() (river.JobArgs, *river.InsertOpts) {
+			return SweepArgs{}, nil // only the elected leader schedules: one sweep per interval
+		},
+		&river.PeriodicJobOpts{ID: "documents.sweep", RunOnStart: true}))
+}
+
+// StartJobs opens the job queue and works jobs until the returned stop is
+// called (Serve does this; tests that need background work call it too).
+// stop lets running jobs finish until its context ends.
+func (p *Program) StartJobs(ctx context.Context) (stop func(context.Context) error, err error) {
+	q, err := jobs.Open(ctx, p.Config.Database.URL, p.Config.Jobs, jobs.Options{
+		Workers: p.Workers, Periodic: p.periodic}, p.Log)
+	if err != nil {
+		return nil, Startupf("jobs: %v", err)
+	}
+	if err := q.Start(context.WithoutCancel(ctx)); err != nil {
+		_ = q.Stop(ctx)
+		return nil, Startupf("jobs: %v", err)
+	}
+	p.Jobs = q
+	return q.Stop, nil
+}
+
+// SweepArgs is the periodic sweep of document bytes that no version refers
+// to (documents.Sweep). River's leader schedules it every
+// documents.sweep_interval; the advisory lock in sweepOnce keeps a manual
+// run and a scheduled one from overlapping.
+type SweepArgs struct{}
+
+// Kind names the job in the queue.
+func (SweepArgs) Kind() string { return "documents.sweep" }
+
+type sweepWorker struct {
+	river.WorkerDefaults[SweepArgs]
+	p *Program
+}
+
+func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
+	if err := sweepOnce(ctx, w.p.DB, w.p.Blobs, w.p.Config.Documents.SweepGrace, w.p.Log); err != nil {
+		return fmt.Errorf("sweep document blobs: %w", err)
+	}
+	return nil
+}
+
+// Timeout: a sweep of a large store may take long; River's default (one
+// minute) would cut it.
+func (w *sweepWorker) Timeout(*river.Job[SweepArgs]) time.Duration { return time.Hour }
