@@ -98,6 +98,11 @@ func importCmd(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 			Linked        []string `json:"linked"`
 			AlreadyLinked []string `json:"already_linked"`
 		} `json:"result"`
+		Progress struct {
+			Done  int `json:"done"`
+			Total int `json:"total"`
+		} `json:"progress"`
+		CommitError *string `json:"commit_error"`
 	}
 	if err := c.do(ctx, "POST", "/api/v1/imports", mw.FormDataContentType(), &body, &report); err != nil {
 		return err
@@ -124,6 +129,24 @@ func importCmd(ctx context.Context, args, environ []string, stdout, stderr io.Wr
 	reqBody := strings.NewReader(fmt.Sprintf(`{"link_existing":%t}`, *link))
 	if err := c.do(ctx, "POST", "/api/v1/imports/"+report.ID+"/commit", "application/json", reqBody, &report); err != nil {
 		return err
+	}
+	// A large import is committed by a background job: follow its progress.
+	for report.Status == "committing" {
+		fmt.Fprintf(stdout, "committing: %d of %d\n", report.Progress.Done, report.Progress.Total)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Second):
+		}
+		if err := c.do(ctx, "GET", "/api/v1/imports/"+report.ID, "", nil, &report); err != nil {
+			return err
+		}
+	}
+	if report.Status != "committed" || report.Result == nil {
+		if report.CommitError != nil {
+			fmt.Fprintf(stdout, "not committed: %s\n", *report.CommitError)
+		}
+		return errImportRefused
 	}
 	fmt.Fprintf(stdout, "committed: %d persons created, %d linked, %d already linked\n",
 		len(report.Result.Created), len(report.Result.Linked), len(report.Result.AlreadyLinked))

@@ -7,6 +7,7 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/casebridge/casebridge/internal/imports"
 	"github.com/casebridge/casebridge/internal/jobs"
 )
 
@@ -17,6 +18,8 @@ import (
 func (p *Program) registerJobs() {
 	p.Workers = river.NewWorkers()
 	river.AddWorker(p.Workers, &sweepWorker{p: p})
+	river.AddWorker(p.Workers, &imports.CommitWorker{DB: p.DB, Svc: imports.NewService(imports.LimitsFrom(p.Config.Imports),
+		p.Config.Consular.MandatoryCountries, p.Log)})
 	p.periodic = append(p.periodic, river.NewPeriodicJob(
 		river.PeriodicInterval(p.Config.Documents.SweepInterval),
 		func() (river.JobArgs, *river.InsertOpts) {

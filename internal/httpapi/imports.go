@@ -22,8 +22,7 @@ import (
 // file of persons for a case, read the report, commit all rows or none.
 func (s *Server) importRoutes(api *gin.RouterGroup) {
 	cfg := s.deps.Config.Imports
-	h := importHandlers{svc: imports.NewService(imports.Limits{MaxBytes: cfg.MaxBytes, MaxRows: cfg.MaxRows,
-		MaxUnzippedBytes: cfg.MaxUnzippedBytes}, s.deps.Config.Consular.MandatoryCountries, s.deps.Log)}
+	h := importHandlers{svc: imports.NewService(imports.LimitsFrom(cfg), s.deps.Config.Consular.MandatoryCountries, s.deps.Log)}
 	api.GET("/imports/template.csv", h.templateCSV)
 	api.GET("/imports/template.xlsx", h.templateXLSX)
 	api.POST("/imports", h.create)
@@ -72,6 +71,15 @@ type importResponse struct {
 	Result      *importResultResponse `json:"result"`
 	CreatedAt   string                `json:"created_at"`
 	CommittedAt *string               `json:"committed_at"`
+	Progress    importProgress        `json:"progress"`
+	CommitError *string               `json:"commit_error"`
+}
+
+// importProgress is a background commit's work done (rows written and
+// linked) of its total; both 0 before a commit is asked for.
+type importProgress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
 }
 
 func ids(vs []uuid.UUID) []string {
@@ -85,7 +93,11 @@ func ids(vs []uuid.UUID) []string {
 func toImportResponse(im imports.Import) importResponse {
 	r := importResponse{ID: im.ID.String(), CaseID: im.CaseID.String(), Filename: im.Filename, Format: string(im.Format),
 		SHA256: im.SHA256, Size: im.Size, Status: im.Status, TotalRows: im.TotalRows, BadRows: im.BadRows(),
-		Errors: []importErrorResponse{}, Matches: []importMatchResponse{}, CreatedAt: im.CreatedAt.UTC().Format(time.RFC3339)}
+		Errors: []importErrorResponse{}, Matches: []importMatchResponse{}, CreatedAt: im.CreatedAt.UTC().Format(time.RFC3339),
+		Progress: importProgress{Done: im.ProgressDone, Total: im.ProgressTotal}}
+	if im.CommitError != "" {
+		r.CommitError = &im.CommitError
+	}
 	for _, e := range im.Errors {
 		r.Errors = append(r.Errors, importErrorResponse(e))
 	}
@@ -221,6 +233,11 @@ func (h importHandlers) commit(c *gin.Context) {
 	im, err := h.svc.Commit(c.Request.Context(), id, req.LinkExisting)
 	if err != nil {
 		Fail(c, err)
+		return
+	}
+	if im.Status == imports.StatusCommitting {
+		c.Header("Location", "/api/v1/imports/"+im.ID.String())
+		c.JSON(http.StatusAccepted, toImportResponse(im)) // a background job commits it: poll the import
 		return
 	}
 	c.JSON(http.StatusOK, toImportResponse(im))

@@ -28,6 +28,7 @@ type env struct {
 	t     *testing.T
 	w     *authztest.World
 	owner *gorm.DB
+	appDB *gorm.DB
 	base  context.Context
 	svc   *imports.Service
 }
@@ -35,13 +36,17 @@ type env struct {
 func newEnv(t *testing.T, lim imports.Limits) *env {
 	t.Helper()
 	d := testenv.NewDatabase(t)
-	app, owner := testenv.Open(t, d.AppURL), testenv.Open(t, d.OwnerURL)
+	return newEnvOn(t, testenv.Open(t, d.AppURL), testenv.Open(t, d.OwnerURL), lim)
+}
+
+func newEnvOn(t *testing.T, app, owner *gorm.DB, lim imports.Limits) *env {
+	t.Helper()
 	w := authztest.New()
 	w.Insert(t, owner)
 	if lim.MaxBytes == 0 {
 		lim = imports.Limits{MaxBytes: 10 << 20, MaxRows: 20000, MaxUnzippedBytes: 50 << 20}
 	}
-	return &env{t: t, w: w, owner: owner, base: testenv.Context(t, app), svc: imports.NewService(lim, []string{"VN"}, nil)}
+	return &env{t: t, w: w, owner: owner, appDB: app, base: testenv.Context(t, app), svc: imports.NewService(lim, []string{"VN"}, nil)}
 }
 
 func (e *env) as(name string) context.Context {

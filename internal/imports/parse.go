@@ -19,6 +19,7 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	"github.com/casebridge/casebridge/internal/apperr"
+	"github.com/casebridge/casebridge/internal/config"
 )
 
 // Columns are the columns an import file may have, in template order: the
@@ -47,6 +48,14 @@ type Limits struct {
 	MaxBytes         int64
 	MaxRows          int
 	MaxUnzippedBytes int64
+	// JobAboveRows: an import of more rows is committed by a background
+	// job rather than in the request (0: always in the request).
+	JobAboveRows int
+}
+
+// LimitsFrom returns the limits the settings give.
+func LimitsFrom(cfg config.Imports) Limits {
+	return Limits{MaxBytes: cfg.MaxBytes, MaxRows: cfg.MaxRows, MaxUnzippedBytes: cfg.MaxUnzippedBytes, JobAboveRows: cfg.JobAboveRows}
 }
 
 // rawRow is one data row of the file: its line (CSV: the line it starts on;

@@ -28,9 +28,11 @@ const reasonImport = "Only officers and supervisors of the agency that owns the 
 
 // Status of an import.
 const (
-	StatusValidated = "validated" // every row is good: ready to commit
-	StatusInvalid   = "invalid"   // some rows are bad: fix the file and upload it again
-	StatusCommitted = "committed"
+	StatusValidated  = "validated"  // every row is good: ready to commit
+	StatusInvalid    = "invalid"    // some rows are bad: fix the file and upload it again
+	StatusCommitting = "committing" // a background job is writing the rows
+	StatusCommitted  = "committed"
+	StatusFailed     = "failed" // the job's commit was refused; CommitError says why
 )
 
 // Match is a row whose passport is that of a person already on file and
@@ -63,6 +65,10 @@ type Import struct {
 	Result      *Result
 	CreatedAt   time.Time
 	CommittedAt *time.Time
+	// Progress of a commit by a background job: rows written of total.
+	ProgressDone, ProgressTotal int
+	// CommitError is why the last commit failed (StatusFailed).
+	CommitError string
 }
 
 // BadRows is the number of distinct bad rows.
@@ -268,24 +274,29 @@ func findMatches(ctx context.Context, caseID uuid.UUID, rows []Row) ([]Match, []
 }
 
 type importRow struct {
-	ID          uuid.UUID
-	CaseID      uuid.UUID
-	Filename    string
-	Format      string
-	SHA256      string `gorm:"column:sha256"`
-	Size        int64
-	Status      string
-	TotalRows   int
-	Errors      []byte
-	Rows        []byte
-	Result      []byte
-	CreatedAt   time.Time
-	CommittedAt *time.Time
+	ID            uuid.UUID
+	CaseID        uuid.UUID
+	Filename      string
+	Format        string
+	SHA256        string `gorm:"column:sha256"`
+	Size          int64
+	Status        string
+	TotalRows     int
+	Errors        []byte
+	Rows          []byte
+	Result        []byte
+	CreatedAt     time.Time
+	CommittedAt   *time.Time
+	LinkExisting  bool
+	ProgressDone  int
+	ProgressTotal int
+	CommitError   *string
 }
 
 func loadImport(ctx context.Context, id uuid.UUID, lock bool) (importRow, error) {
 	q := `SELECT id, case_id, filename, format, sha256, size, status, total_rows, errors::text AS errors,
-		rows::text AS rows, result::text AS result, created_at, committed_at FROM imports WHERE id = ?`
+		rows::text AS rows, result::text AS result, created_at, committed_at, link_existing,
+		progress_done, progress_total, commit_error FROM imports WHERE id = ?`
 	if lock {
 		q += ` FOR UPDATE`
 	}
@@ -301,7 +312,11 @@ func loadImport(ctx context.Context, id uuid.UUID, lock bool) (importRow, error)
 
 func (r importRow) toImport() (Import, error) {
 	im := Import{ID: r.ID, CaseID: r.CaseID, Filename: r.Filename, Format: Format(r.Format), SHA256: r.SHA256,
-		Size: r.Size, Status: r.Status, TotalRows: r.TotalRows, CreatedAt: r.CreatedAt, CommittedAt: r.CommittedAt}
+		Size: r.Size, Status: r.Status, TotalRows: r.TotalRows, CreatedAt: r.CreatedAt, CommittedAt: r.CommittedAt,
+		ProgressDone: r.ProgressDone, ProgressTotal: r.ProgressTotal}
+	if r.CommitError != nil {
+		im.CommitError = *r.CommitError
+	}
 	if err := json.Unmarshal(r.Errors, &im.Errors); err != nil {
 		return im, fmt.Errorf("decode import errors: %w", err)
 	}
@@ -341,155 +356,6 @@ func (s *Service) Get(ctx context.Context, id uuid.UUID) (Import, error) {
 		return Import{}, fmt.Errorf("get import %s: %w", id, err)
 	}
 	return im, nil
-}
-
-// maxListedInAudit is how many person ids the commit's audit event lists
-// itself (the event's details are bounded); the full lists are in the
-// import's result, which the event names and whose digest it carries.
-const maxListedInAudit = 300
-
-// Commit writes every row of a validated import in one transaction: new
-// persons are created and linked to the case with their role; rows whose
-// passport matches a person on file link that person, which the caller
-// must confirm with linkExisting (else 409). All or nothing.
-func (s *Service) Commit(ctx context.Context, id uuid.UUID, linkExisting bool) (Import, error) {
-	var im Import
-	err := store.WithTx(ctx, func(ctx context.Context) error {
-		r, err := loadImport(ctx, id, true)
-		if err != nil {
-			return err
-		}
-		if im, err = r.toImport(); err != nil {
-			return err
-		}
-		switch im.Status {
-		case StatusCommitted:
-			return apperr.With(apperr.ErrConflict, "This import was already committed at %s.", im.CommittedAt.UTC().Format(time.RFC3339))
-		case StatusInvalid:
-			return apperr.With(apperr.ErrConflict, "This import has %d bad rows and cannot be committed; fix the file and upload it again.", im.BadRows())
-		}
-		var ok bool
-		if err := store.DB(ctx).Raw(`SELECT cb_can_import(?)`, im.CaseID).Scan(&ok).Error; err != nil {
-			return fmt.Errorf("check import: %w", err)
-		}
-		if !ok {
-			return apperr.Forbidden(PermImport, reasonImport)
-		}
-		var rows []Row
-		if err := json.Unmarshal(r.Rows, &rows); err != nil {
-			return fmt.Errorf("decode import rows: %w", err)
-		}
-		matches, unlinkable, err := findMatches(ctx, im.CaseID, rows)
-		if err != nil {
-			return err
-		}
-		if len(unlinkable) > 0 {
-			return apperr.With(apperr.ErrConflict, "Line %d: %s.", unlinkable[0].Line, unlinkable[0].Reason)
-		}
-		if len(matches) > 0 && !linkExisting {
-			return apperr.With(apperr.ErrConflict, "%d rows match persons already on file (by passport number and nationality); "+
-				"commit with link_existing true to link them instead of creating duplicates.", len(matches))
-		}
-		res, err := commitRows(ctx, im.CaseID, rows, matches)
-		if err != nil {
-			return err
-		}
-		resJSON, _ := json.Marshal(res)
-		if err := store.DB(ctx).Exec(`UPDATE imports SET status = 'committed', result = ?::jsonb, committed_at = now(),
-				committed_by = cb_user_id() WHERE id = ?`, string(resJSON), id).Error; err != nil {
-			return fmt.Errorf("mark import committed: %w", pgerr.Map(err, PermImport))
-		}
-		im.Status, im.Result, im.Matches = StatusCommitted, &res, matches
-		now := time.Now()
-		im.CommittedAt = &now
-		details := map[string]any{"rows": len(rows), "created_count": len(res.Created), "linked_count": len(res.Linked),
-			"already_linked_count": len(res.AlreadyLinked), "result_sha256": digest(resJSON), "file_sha256": im.SHA256}
-		if len(res.Created)+len(res.Linked) <= maxListedInAudit {
-			details["created"], details["linked"] = res.Created, res.Linked
-		} else {
-			details["listed_in"] = "GET /api/v1/imports/" + id.String()
-		}
-		return audit.Record(ctx, audit.Event{Action: "import.commit", ObjectType: "import", ObjectID: id.String(),
-			CaseID: im.CaseID, Details: details})
-	})
-	if err != nil {
-		s.refused(ctx, err, uuid.Nil)
-		return Import{}, fmt.Errorf("commit import %s: %w", id, err)
-	}
-	return im, nil
-}
-
-func digest(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
-// commitRows inserts the new persons in one statement and links them (and
-// the matched persons not yet linked) in another.
-func commitRows(ctx context.Context, caseID uuid.UUID, rows []Row, matches []Match) (Result, error) {
-	res := Result{Created: []uuid.UUID{}, Linked: []uuid.UUID{}, AlreadyLinked: []uuid.UUID{}}
-	byLine := map[int]Match{}
-	for _, m := range matches {
-		byLine[m.Line] = m
-	}
-	type newRow struct {
-		Row
-		ID uuid.UUID `json:"id"`
-	}
-	type link struct {
-		ID   uuid.UUID `json:"id"`
-		Role string    `json:"role"`
-	}
-	var fresh []newRow
-	var links []link
-	for _, r := range rows {
-		if m, ok := byLine[r.Line]; ok {
-			if m.AlreadyLinked {
-				res.AlreadyLinked = append(res.AlreadyLinked, m.PersonID)
-				continue
-			}
-			res.Linked = append(res.Linked, m.PersonID)
-			links = append(links, link{m.PersonID, r.Role})
-			continue
-		}
-		id := uuid.New()
-		fresh = append(fresh, newRow{Row: r, ID: id})
-		res.Created = append(res.Created, id)
-		links = append(links, link{id, r.Role})
-	}
-	if len(fresh) > 0 {
-		b, err := json.Marshal(fresh)
-		if err != nil {
-			return res, fmt.Errorf("encode persons: %w", err)
-		}
-		err = store.DB(ctx).Exec(`INSERT INTO persons (id, family_name, given_names, family_name_native, given_names_native,
-				sex, date_of_birth, nationality, passport_number, passport_status, passport_expires_on,
-				work_permit_number, work_permit_status, address, custody_status, facility, detained_at,
-				deported_at, deported_via, entry_ban_until, asylum_claimed, consular_notification, created_by_agency_id)
-			SELECT r.id, r.family_name, r.given_names, r.family_name_native, r.given_names_native,
-				r.sex, r.date_of_birth, r.nationality, r.passport_number, r.passport_status, r.passport_expires_on,
-				r.work_permit_number, r.work_permit_status, r.address, r.custody_status, r.facility, r.detained_at,
-				r.deported_at, r.deported_via, r.entry_ban_until, r.asylum_claimed, r.consular_notification, cb_agency_id()
-			FROM jsonb_to_recordset(?::jsonb) AS r(id uuid, line integer, family_name text, given_names text,
-				family_name_native text, given_names_native text, sex text, date_of_birth date, nationality text,
-				passport_number text, passport_status text, passport_expires_on date, work_permit_number text,
-				work_permit_status text, address text, custody_status text, facility text, detained_at timestamptz,
-				deported_at timestamptz, deported_via text, entry_ban_until date, asylum_claimed boolean,
-				consular_notification text)
-			ORDER BY r.line`, string(b)).Error
-		if err != nil {
-			return res, fmt.Errorf("insert persons: %w", pgerr.Map(err, PermImport))
-		}
-	}
-	if len(links) > 0 {
-		b, _ := json.Marshal(links)
-		err := store.DB(ctx).Exec(`INSERT INTO case_persons (case_id, person_id, role)
-			SELECT ?, l.id, l.role FROM jsonb_to_recordset(?::jsonb) AS l(id uuid, role text)`, caseID, string(b)).Error
-		if err != nil {
-			return res, fmt.Errorf("link persons: %w", pgerr.Map(err, PermImport))
-		}
-	}
-	return res, nil
 }
 
 // refused records a refused import (403, or 404 on a case that exists).

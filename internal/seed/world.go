@@ -539,6 +539,15 @@ func (w *world) placeFor(r *rand.Rand, agency int) string {
 	return provinceName(prov) + " town"
 }
 
+// addYears adds n years the way PostgreSQL's date + interval does: a
+// 29 February becomes 28 February in a year without one (Go's AddDate would
+// roll over to 1 March, a day more of entry ban than the law gives).
+func addYears(t time.Time, n int) time.Time {
+	y, m, d := t.Date()
+	last := time.Date(y+n, m+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	return time.Date(y+n, m, min(d, last), 0, 0, 0, 0, time.UTC)
+}
+
 func date(t time.Time) time.Time {
 	y, m, d := t.Date()
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
@@ -617,7 +626,7 @@ func (w *world) personRows() pgx.CopyFromSource {
 					rs = []string{"Phnom Penh International Airport", "Siem Reap-Angkor International Airport"}
 				}
 				via = rs[r.IntN(len(rs))]
-				banUntil = date(dep.AddDate(3, 0, 0))
+				banUntil = addYears(date(dep.UTC()), 3)
 			}
 		}
 		var notes string

@@ -1151,7 +1151,14 @@ export interface paths {
          *     created and linked to the case with their role; rows matching a
          *     person on file link that person, which the caller confirms with
          *     `link_existing: true` (409 otherwise). An import with bad rows, or
-         *     one already committed, is 409. One audit event lists what it created.
+         *     one already committed or being committed, is 409. One audit event
+         *     lists what it created.
+         *
+         *     An import of more rows than the setting `imports.job_above_rows` is
+         *     committed by a background job: the answer is 202 with the import in
+         *     status `committing`; `GET /api/v1/imports/{id}` shows its `progress`
+         *     and ends `committed`, or `failed` with `commit_error` when a rule
+         *     refused the commit (the importer may commit again).
          */
         post: operations["commitImport"];
         delete?: never;
@@ -2006,10 +2013,23 @@ export interface components {
             format: "csv" | "xlsx";
             sha256: string;
             size: number;
-            /** @enum {string} */
-            status: "validated" | "invalid" | "committed";
+            /**
+             * @description validated: ready to commit; invalid: bad rows, upload a fixed file;
+             *     committing: a background job is writing the rows (see progress);
+             *     committed; failed: the background commit was refused (commit_error
+             *     says why), commit again once that is fixed.
+             * @enum {string}
+             */
+            status: "validated" | "invalid" | "committing" | "committed" | "failed";
             total_rows: number;
             bad_rows: number;
+            /** @description A background commit's work done of its total (a unit per person created and per link); 0 of 0 before. */
+            progress: {
+                done: number;
+                total: number;
+            };
+            /** @description Why the last background commit was refused. */
+            commit_error: string | null;
             errors: {
                 /** @description The file's line (CSV) or row (XLSX); the header is 1. */
                 line: number;
@@ -4153,6 +4173,17 @@ export interface operations {
             /** @description Committed; result lists the persons created and linked. */
             200: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Import"];
+                };
+            };
+            /** @description A background job commits it; poll the import (Location) for its progress. */
+            202: {
+                headers: {
+                    /** @description The import to poll. */
+                    Location?: string;
                     [name: string]: unknown;
                 };
                 content: {

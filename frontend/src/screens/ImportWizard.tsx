@@ -2,7 +2,7 @@
 // validation report, bad rows highlighted → confirm (linking persons
 // already on file) → progress → the result, with a link back to the case.
 // Nothing is written until the user confirms, and then all rows or none.
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { Link, useParams } from "react-router";
 import { ApiError, api, unwrap } from "../api/client";
@@ -55,8 +55,7 @@ export function ImportWizard() {
         }),
       );
       setReport(done);
-      await qc.invalidateQueries({ queryKey: ["case", caseId] });
-      await qc.invalidateQueries({ queryKey: ["case-persons", caseId] });
+      if (done.status === "committed") await refreshCase();
     } catch (err) {
       setError(err);
     } finally {
@@ -64,9 +63,37 @@ export function ImportWizard() {
     }
   }
 
+  async function refreshCase() {
+    await qc.invalidateQueries({ queryKey: ["case", caseId] });
+    await qc.invalidateQueries({ queryKey: ["case-persons", caseId] });
+  }
+
+  // A large import is committed by a background job: follow its progress
+  // until it is committed or failed.
+  const reportId = report?.id;
+  const inJob = report?.status === "committing";
+  useEffect(() => {
+    if (!inJob || !reportId) return;
+    let stopped = false;
+    const timer = window.setInterval(async () => {
+      try {
+        const now = await unwrap(api.GET("/api/v1/imports/{id}", { params: { path: { id: reportId } } }));
+        if (stopped) return;
+        setReport(now);
+        if (now.status === "committed") await refreshCase();
+      } catch (err) {
+        if (!stopped) setError(err);
+      }
+    }, 1000);
+    return () => {
+      stopped = true;
+      window.clearInterval(timer);
+    };
+  }, [inJob, reportId]);
+
   const ref = kase.data?.data.reference ?? "";
   const bad = new Set((report?.errors ?? []).map((e) => e.line));
-  const step = report?.status === "committed" ? 4 : committing ? 3 : report ? 2 : 1;
+  const step = report?.status === "committed" ? 4 : committing || inJob ? 3 : report ? 2 : 1;
   return (
     <>
       <p>
@@ -187,7 +214,25 @@ export function ImportWizard() {
               </table>
             </div>
           )}
-          {report.status === "validated" && (
+          {report.status === "committing" && (
+            <div className="card">
+              <p role="status">
+                <label htmlFor="import-job-progress">
+                  {t("import.inJob", {
+                    done: number(report.progress.done),
+                    total: number(report.progress.total),
+                  })}
+                </label>{" "}
+                <progress id="import-job-progress" max={report.progress.total || 1} value={report.progress.done} />
+              </p>
+            </div>
+          )}
+          {report.status === "failed" && report.commit_error && (
+            <p className="alert warn" role="alert">
+              {t("import.failed", { reason: report.commit_error })}
+            </p>
+          )}
+          {(report.status === "validated" || report.status === "failed") && (
             <div className="card">
               {report.matches.length > 0 && (
                 <p>
