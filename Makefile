@@ -92,7 +92,8 @@ FUZZ_TARGETS = \
 	./internal/audit:FuzzParseCheckpoint \
 	./internal/documents:FuzzSanitizeFilename \
 	./internal/documents:FuzzSniff \
-	./internal/documents:FuzzDecodeCursor
+	./internal/documents:FuzzDecodeCursor \
+	./internal/bundles/render:FuzzBuildPDFSource
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -365,7 +365,7 @@ func TestLateAdditionsKeepEarlierPages(t *testing.T) {
 			before, r1 := build(t, b, Limits{})
 			b.LateAdditions = []Section{
 				{Label: "B", Title: "Evidence (late)", Sources: []Source{src("late1", "Late witness statement", "application/pdf", makePDF(pdfOpts{pages: 2, tag: "late"}))}},
-				{Label: "E", Title: "Late documents", Sources: []Source{src("late2", "Medical report", "text/plain", []byte("Report.\n"))}},
+				{Label: "E", Title: "Late documents", Sources: []Source{src("late2", "Medical report (ក្រសួង)", "text/plain", []byte("Report.\n"))}},
 			}
 			after, r2 := build(t, b, Limits{})
 			p1, p2 := writeTemp(t, "before.pdf", before), writeTemp(t, "after.pdf", after)
