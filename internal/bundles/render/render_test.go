@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -563,5 +564,53 @@ func TestOpenErrorIsNotBlamedOnDocument(t *testing.T) {
 	var se *SourceError
 	if err == nil || errors.As(err, &se) || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("err = %v, want the storage error itself", err)
+	}
+}
+
+// objStmBomb is a PDF with an object stream that inflates to 80 MiB.
+func objStmBomb() []byte {
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	chunk := bytes.Repeat([]byte(" "), 1<<20)
+	for i := 0; i < 80; i++ {
+		_, _ = zw.Write(chunk)
+	}
+	_ = zw.Close()
+	base := makePDF(pdfOpts{pages: 1, tag: "bomb"})
+	i := bytes.Index(base, []byte("xref\n"))
+	var buf bytes.Buffer
+	buf.Write(base[:i])
+	fmt.Fprintf(&buf, "99 0 obj\n<< /Type /ObjStm /N 1 /First 5 /Filter /FlateDecode /Length %d >>\nstream\n", z.Len())
+	buf.Write(z.Bytes())
+	buf.WriteString("\nendstream\nendobj\n")
+	buf.Write(base[i:]) // the xref does not list it: the scan must find it anyway
+	return buf.Bytes()
+}
+
+func TestObjectStreamBomb(t *testing.T) {
+	secs := []Section{{Label: "A", Sources: []Source{src("zb", "Zip bomb", "application/pdf", objStmBomb())}}}
+	_, err := Build(context.Background(), testBundle(Consecutive, secs), Limits{}, &bytes.Buffer{}, nil)
+	var se *SourceError
+	if !errors.As(err, &se) || se.DocumentID != "zb" || !strings.Contains(se.Reason, "decompressed") {
+		t.Fatalf("err = %v, want a SourceError about the decompressed size", err)
+	}
+}
+
+// A /Length far beyond the end of the file (direct or indirect) must not
+// make the parser allocate it: the build goes through, the page intact.
+func TestStreamLengthBeyondFile(t *testing.T) {
+	needTools(t)
+	direct := makePDF(pdfOpts{pages: 2, tag: "lenbomb", length: "999999999999"})
+	indirect := makePDF(pdfOpts{pages: 1, tag: "lenref", length: "98 0 R", extra: map[int]string{98: "999999999999"}})
+	for name, data := range map[string][]byte{"direct": direct, "indirect": indirect} {
+		t.Run(name, func(t *testing.T) {
+			s := src("lb", "Length bomb", "application/pdf", data)
+			out, res := build(t, testBundle(Consecutive, []Section{{Label: "A", Sources: []Source{s}}}), Limits{})
+			path := writeTemp(t, "lb.pdf", out)
+			qpdfCheck(t, path)
+			if txt := pageText(t, path, 3, nil, 0); !strings.Contains(txt, "page 1") {
+				t.Errorf("page 3 lost its content (%d pages):\n%s", res.Pages, txt)
+			}
+		})
 	}
 }
