@@ -614,3 +614,77 @@ func TestStreamLengthBeyondFile(t *testing.T) {
 		})
 	}
 }
+
+// A source's own links keep pointing at its own pages, now in the bundle;
+// a reference to something outside its pages (here: its catalog) becomes
+// null instead of dragging that in.
+func TestSourceLinksFollowTheirPages(t *testing.T) {
+	needTools(t)
+	s := src("l1", "With links", "application/pdf", makePDF(pdfOpts{pages: 4, tag: "linked", link: true}))
+	data, res := build(t, testBundle(Consecutive, []Section{{Label: "A", Sources: []Source{
+		src("l0", "Before", "application/pdf", makePDF(pdfOpts{pages: 2, tag: "before"})), s,
+	}}}), Limits{})
+	qpdfCheck(t, writeTemp(t, "links.pdf", data))
+	ctx := readBack(t, data)
+	first := res.Entries[1].FirstPage
+	pd, _, _, err := ctx.PageDict(first, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	annots, err := ctx.DereferenceArray(pd["Annots"])
+	if err != nil || len(annots) != 2 {
+		t.Fatalf("annots %v, %v", annots, err)
+	}
+	a0, _ := ctx.DereferenceDict(annots[0])
+	dest, err := pdfcpu.PageNrFromDestination(ctx, a0["Dest"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dest != res.Entries[1].LastPage {
+		t.Errorf("the source's link points at bundle page %d, want %d", dest, res.Entries[1].LastPage)
+	}
+	a1, _ := ctx.DereferenceDict(annots[1])
+	if arr, _ := a1["Dest"].(types.Array); len(arr) == 0 || arr[0] != nil {
+		t.Errorf("a reference to the source's catalog was copied: %v", a1["Dest"])
+	}
+	if bytes.Count(data, []byte("/Type /Catalog")) != 1 {
+		t.Error("more than one catalog in the output")
+	}
+}
+
+func TestEmptyBundle(t *testing.T) {
+	needTools(t)
+	data, res := build(t, Bundle{CaseReference: caseRef, BuiltAt: builtAt}, Limits{})
+	qpdfCheck(t, writeTemp(t, "empty.pdf", data))
+	if res.Pages != 2 || len(res.Entries) != 0 {
+		t.Fatalf("pages %d entries %d, want cover + index", res.Pages, len(res.Entries))
+	}
+}
+
+// Builds share nothing: run at once (and under -race) they give the same bytes.
+func TestConcurrentBuildsAgree(t *testing.T) {
+	secs, _ := testSections(t)
+	b := testBundle(PerSection, secs)
+	outs := make([][]byte, 4)
+	errs := make([]error, 4)
+	done := make(chan int)
+	for i := range outs {
+		go func() {
+			var buf bytes.Buffer
+			_, errs[i] = Build(context.Background(), b, Limits{}, &buf, nil)
+			outs[i] = buf.Bytes()
+			done <- i
+		}()
+	}
+	for range outs {
+		<-done
+	}
+	for i := range outs {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if !bytes.Equal(outs[i], outs[0]) {
+			t.Fatalf("build %d differs", i)
+		}
+	}
+}
