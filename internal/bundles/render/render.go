@@ -94,7 +94,7 @@ var DefaultLimits = Limits{
 	MaxSourceBytes: 100 << 20,
 	MaxSourcePages: 5000,
 	MaxTotalPages:  20000,
-	MaxImagePixels: 40_000_000,
+	MaxImagePixels: 25_000_000, // a decoded PNG takes 4 (16-bit: 8) bytes a pixel
 }
 
 func (l Limits) withDefaults() Limits {

@@ -499,6 +499,8 @@ func TestBadSources(t *testing.T) {
 		{"unsupported", src("doc1", "Word file", "application/msword", []byte("PK")), "unsupported", Limits{}},
 		{"no media type", src("doc2", "Unknown", "", []byte("x")), "unsupported", Limits{}},
 		{"bad utf8", src("txt1", "Binary text", "text/plain", []byte{0xff, 0xfe, 0x00, 0xc3}), "UTF-8", Limits{}},
+		{"text page bomb", src("txt3", "Endless text", "text/plain", bytes.Repeat([]byte("line\n"), 200)), "too many pages", Limits{MaxSourcePages: 3}},
+		{"text page bomb by size", src("txt4", "Huge text", "text/plain", bytes.Repeat([]byte("x"), 3*4800+1)), "too many pages", Limits{MaxSourcePages: 3}},
 		{"latin1 charset", src("txt2", "Latin-1", "text/plain; charset=iso-8859-1", []byte("caf\xe9")), "unsupported text encoding", Limits{}},
 		{"corrupt png", src("px3", "Broken PNG", "image/png", []byte("\x89PNG\r\n\x1a\nnope")), "corrupt PNG", Limits{}},
 		{"corrupt jpeg", src("px4", "Broken JPEG", "image/jpeg", []byte{0xff, 0xd8, 0xff, 0x00}), "corrupt JPEG", Limits{}},
