@@ -70,7 +70,7 @@ type Bundle struct {
 	HearingDate   time.Time // zero = none
 	Parties       []string
 	BuiltAt       time.Time // from the bundle's metadata: the only time written into the PDF
-	Numbering     Numbering
+	Numbering     Numbering // empty: Consecutive
 	Sections      []Section
 	// LateAdditions are appended after the whole main part, preceded by a
 	// supplementary index page, so that every page of the main part (cover,
