@@ -24,8 +24,8 @@ import (
 	"github.com/casebridge/casebridge/frontend"
 	"github.com/casebridge/casebridge/internal/apperr"
 	"github.com/casebridge/casebridge/internal/auth"
-	"github.com/casebridge/casebridge/internal/config"
 	"github.com/casebridge/casebridge/internal/bundles"
+	"github.com/casebridge/casebridge/internal/config"
 	"github.com/casebridge/casebridge/internal/documents"
 	"github.com/casebridge/casebridge/internal/store"
 )
