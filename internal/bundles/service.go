@@ -404,10 +404,11 @@ func (s *Service) Create(ctx context.Context, caseID uuid.UUID, n NewBundle) (Bu
 		} else if err := checkRefs(ctx, caseID, map[string][]SectionInput{"sections": mainPart}); err != nil {
 			return err
 		}
-		var id uuid.UUID
+		var ins struct{ ID uuid.UUID }
 		res := store.DB(ctx).Raw(`INSERT INTO bundles (case_id, title, hearing_date, numbering, based_on, bundle_version, created_by)
 			VALUES (?, ?, ?, ?, ?, ?, cb_user_id()) RETURNING id`,
-			caseID, n.Title, n.HearingDate, string(n.Numbering), n.BasedOn, version).Scan(&id)
+			caseID, n.Title, n.HearingDate, string(n.Numbering), n.BasedOn, version).Scan(&ins)
+		id := ins.ID
 		if res.Error != nil {
 			if store.IsUniqueViolation(res.Error, "") {
 				return apperr.Coded(apperr.ErrConflict, "bundle-has-next-version", "The sealed bundle already has a next version; add to that one.")
