@@ -51,6 +51,7 @@ type fixture struct {
 	ppm    agency
 	court  agency
 	caseID uuid.UUID
+	appURL string
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -58,7 +59,7 @@ func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)
 func newFixture(t *testing.T, lim render.Limits) *fixture {
 	t.Helper()
 	d := testenv.NewDatabase(t)
-	f := &fixture{t: t, db: testenv.Open(t, d.AppURL), owner: testenv.Open(t, d.OwnerURL)}
+	f := &fixture{t: t, db: testenv.Open(t, d.AppURL), owner: testenv.Open(t, d.OwnerURL), appURL: d.AppURL}
 	l, err := blob.NewLocal(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +112,9 @@ func (f *fixture) upload(caseID uuid.UUID, title, class string, data []byte) uui
 	f.t.Helper()
 	doc, err := f.docs.Create(f.as(f.gdi, access.RoleOfficer), caseID,
 		documents.Metadata{Title: title, Kind: "evidence", Classification: access.Classification(class)},
-		func() (documents.File, error) { return documents.File{Name: title + ".pdf", Body: bytes.NewReader(data)}, nil })
+		func() (documents.File, error) {
+			return documents.File{Name: title + ".pdf", Body: bytes.NewReader(data)}, nil
+		})
 	if err != nil {
 		f.t.Fatalf("upload %s: %v", title, err)
 	}
@@ -250,7 +253,7 @@ func TestBundleLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	// cover + index + 2 + 3 + 1 (the note typesets on one page)
-	if b.State != bundles.Built || b.Stale || b.Pages == nil || *b.Pages != 8 || b.Progress.Percent != 100 || !b.Can.Seal && false {
+	if b.State != bundles.Built || b.Stale || b.Pages == nil || *b.Pages != 8 || b.Progress.Percent != 100 {
 		t.Fatalf("built: state %s stale %v pages %v progress %+v", b.State, b.Stale, b.Pages, b.Progress)
 	}
 	if p := b.Sections[1].Items[0].Pages; p == nil || p.First != 5 || p.Last != 7 || p.FirstLabel != "5" {
@@ -427,7 +430,7 @@ func TestItemsBelongToTheCase(t *testing.T) {
 	theirs := f.upload(elsewhere, "Other case", "restricted", pdfPages(1, "y"))
 	officer := f.as(f.gdi, access.RoleOfficer)
 	for name, refs := range map[string][]bundles.ItemRef{
-		"another case's document": {item(theirs)},
+		"another case's document":       {item(theirs)},
 		"a version that does not exist": {{DocumentID: mine, Version: 2}},
 		"no document":                   {item(uuid.New())},
 	} {
