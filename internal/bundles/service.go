@@ -646,8 +646,31 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, version int, p Patch
 // bundles.build job, running as the caller, is enqueued in the same
 // transaction. A bundle already building is returned as it is.
 func (s *Service) RequestBuild(ctx context.Context, id uuid.UUID) (Bundle, error) {
+	b, _, err := s.requestBuild(ctx, id)
+	return b, err
+}
+
+// BuildNow requests a build of bundle id and does it at once, in the
+// caller's goroutine, as the caller (the demo data: a bundle built before
+// the server serves). The queued job then finds the build recorded and
+// does nothing.
+func (s *Service) BuildNow(ctx context.Context, id uuid.UUID) (Bundle, error) {
+	_, args, err := s.requestBuild(ctx, id)
+	if err != nil {
+		return Bundle{}, err
+	}
+	if args.Generation > 0 {
+		if err := s.Build(ctx, args, Attempt{}); err != nil {
+			return Bundle{}, err
+		}
+	}
+	return s.Get(ctx, id)
+}
+
+func (s *Service) requestBuild(ctx context.Context, id uuid.UUID) (Bundle, BuildArgs, error) {
 	p, _ := access.FromContext(ctx)
 	var b Bundle
+	var args BuildArgs
 	var caseID uuid.UUID
 	err := store.WithTx(ctx, func(ctx context.Context) error {
 		r, err := editable(ctx, id, 0)
@@ -666,7 +689,8 @@ func (s *Service) RequestBuild(ctx context.Context, id uuid.UUID) (Bundle, error
 		if res.Error != nil {
 			return fmt.Errorf("update bundle: %w", mapWriteError(res.Error))
 		}
-		if _, err := jobs.Insert(ctx, BuildArgs{BundleID: id, Generation: gen, Principal: snapshotOf(p)}, nil); err != nil {
+		args = BuildArgs{BundleID: id, Generation: gen, Principal: snapshotOf(p)}
+		if _, err := jobs.Insert(ctx, args, nil); err != nil {
 			return err
 		}
 		if b, err = getBundle(ctx, id); err != nil {
@@ -677,9 +701,9 @@ func (s *Service) RequestBuild(ctx context.Context, id uuid.UUID) (Bundle, error
 	})
 	if err != nil {
 		s.recordRefusal(ctx, err, "bundle.build.request", "bundle", id.String(), caseID)
-		return Bundle{}, fmt.Errorf("build bundle %s: %w", id, err)
+		return Bundle{}, BuildArgs{}, fmt.Errorf("build bundle %s: %w", id, err)
 	}
-	return b, nil
+	return b, args, nil
 }
 
 // Seal fixes bundle id at version: only a bundle built from its current
