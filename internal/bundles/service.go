@@ -29,7 +29,16 @@ type Service struct {
 	blobs  blob.Store
 	limits render.Limits
 	log    *slog.Logger
+	// restartAfter: a build request on a bundle building for longer than
+	// this starts a new build generation instead of waiting for the old
+	// one (whose job may have ended without a result, e.g. because its
+	// principal lost access to the case). 0: never.
+	restartAfter time.Duration
 }
+
+// SetRestartAfter sets how long a build may run before a new request
+// starts it again (the program uses twice jobs.rescue_after).
+func (s *Service) SetRestartAfter(d time.Duration) { s.restartAfter = d }
 
 // NewService returns a service reading document bytes from, and storing
 // bundle PDFs in, blobs, building within limits.
@@ -675,9 +684,13 @@ func (s *Service) requestBuild(ctx context.Context, id uuid.UUID) (Bundle, Build
 	err := store.WithTx(ctx, func(ctx context.Context) error {
 		r, err := editable(ctx, id, 0)
 		caseID = r.CaseID
-		if errors.Is(err, apperr.ErrConflict) && State(r.State) == Building {
+		if errors.Is(err, apperr.ErrConflict) && State(r.State) == Building &&
+			(s.restartAfter <= 0 || time.Since(r.UpdatedAt) < s.restartAfter) {
 			b, err = getBundle(ctx, id)
 			return err
+		}
+		if errors.Is(err, apperr.ErrConflict) && State(r.State) == Building {
+			err = nil // building for too long: start again
 		}
 		if err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -624,5 +625,44 @@ func TestBuildRecordsOnce(t *testing.T) {
 	// The PDF is a recorded blob: the sweeper keeps it.
 	if n := f.count(`SELECT count(*) FROM blobs WHERE sha256 = ?`, *got.PDFSHA256); n != 1 {
 		t.Errorf("the bundle PDF is not recorded in blobs")
+	}
+}
+
+// A build that has run for longer than the restart time (its job may have
+// ended without a result) is started again by a new request; a younger
+// one is not.
+func TestStuckBuildRestarts(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, render.Limits{})
+	f.svc.SetRestartAfter(30 * time.Minute)
+	doc := f.upload(f.caseID, "Charge sheet", "restricted", pdfPages(1, "x"))
+	officer := f.as(f.gdi, access.RoleOfficer)
+	b, err := f.svc.Create(officer, f.caseID, bundles.NewBundle{Title: "x", Numbering: bundles.Consecutive,
+		Sections: []bundles.SectionInput{{Label: "A", Title: "A", Items: []bundles.ItemRef{item(doc)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := f.svc.RequestBuild(officer, b.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.count(`SELECT count(*) FROM river_job WHERE kind = 'bundles.build'`); n != 1 {
+		t.Fatalf("%d jobs for a young build", n)
+	}
+	stuck := f.jobArgs(b.ID)
+	f.exec(`UPDATE bundles SET updated_at = now() - interval '1 hour' WHERE id = ?`, b.ID)
+	if _, err := f.svc.RequestBuild(officer, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count(`SELECT count(*) FROM river_job WHERE kind = 'bundles.build'`); n != 2 {
+		t.Fatalf("%d jobs after restarting a stuck build", n)
+	}
+	if f.jobArgs(b.ID).Generation != stuck.Generation+1 {
+		t.Errorf("the restart did not start a new generation")
+	}
+	f.runBuild(b.ID)
+	if got, _ := f.svc.Get(officer, b.ID); got.State != bundles.Built {
+		t.Errorf("restarted build: %s", got.State)
 	}
 }
