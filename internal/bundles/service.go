@@ -409,6 +409,9 @@ func (s *Service) Create(ctx context.Context, caseID uuid.UUID, n NewBundle) (Bu
 				return apperr.Invalid("numbering", "must be the sealed bundle's numbering (%s), so its page numbers stay", base.Numbering)
 			}
 			mainPart, latePart = sectionsOf(base.Sections), sectionsOf(base.LateAdditions)
+			if n.HearingDate == nil {
+				n.HearingDate = base.HearingDate
+			}
 			version = base.BundleVersion + 1
 		} else if err := checkRefs(ctx, caseID, map[string][]SectionInput{"sections": mainPart}); err != nil {
 			return err

@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -664,5 +667,57 @@ func TestStuckBuildRestarts(t *testing.T) {
 	f.runBuild(b.ID)
 	if got, _ := f.svc.Get(officer, b.ID); got.State != bundles.Built {
 		t.Errorf("restarted build: %s", got.State)
+	}
+}
+
+// The cover names at most a dozen parties (a raid's case links hundreds),
+// and a next version keeps the sealed bundle's hearing date.
+func TestCoverAndNextVersion(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext not installed")
+	}
+	f := newFixture(t, render.Limits{})
+	for i := range 15 {
+		id := uuid.New()
+		f.exec(`INSERT INTO persons (id, family_name, given_names, nationality, custody_status, created_by_agency_id)
+			VALUES (?, ?, 'Wei', 'CN', 'detained', ?)`, id, fmt.Sprintf("Person%02d", i), f.gdi.ID)
+		f.exec(`INSERT INTO case_persons (case_id, person_id, role) VALUES (?, ?, 'detainee')`, f.caseID, id)
+	}
+	doc := f.upload(f.caseID, "Charge sheet", "restricted", pdfPages(1, "x"))
+	sup := f.as(f.gdi, access.RoleSupervisor)
+	hearing := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	b, err := f.svc.Create(sup, f.caseID, bundles.NewBundle{Title: "x", Numbering: bundles.Consecutive, HearingDate: &hearing,
+		Sections: []bundles.SectionInput{{Label: "A", Title: "A", Items: []bundles.ItemRef{item(doc)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err = f.svc.BuildNow(sup, b.ID); err != nil || b.State != bundles.Built {
+		t.Fatalf("build now: %v %v", b.State, err)
+	}
+	pdf, err := f.svc.OpenPDF(sup, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(pdf.Body)
+	_ = pdf.Body.Close()
+	p := filepath.Join(t.TempDir(), "b.pdf")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-f", "1", "-l", "1", p, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cover := string(out)
+	if !strings.Contains(cover, "Person00, Wei (detainee)") || !strings.Contains(cover, "and 4 more") || strings.Contains(cover, "Person14") {
+		t.Errorf("cover parties:\n%s", cover)
+	}
+	if b, err = f.svc.Seal(sup, b.ID, b.Version); err != nil {
+		t.Fatal(err)
+	}
+	next, err := f.svc.Create(sup, f.caseID, bundles.NewBundle{Title: "v2", Numbering: bundles.Consecutive, BasedOn: &b.ID})
+	if err != nil || next.HearingDate == nil || !next.HearingDate.Equal(hearing) {
+		t.Errorf("next version hearing date: %v %v", next.HearingDate, err)
 	}
 }
