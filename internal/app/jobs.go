@@ -7,8 +7,10 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/casebridge/casebridge/internal/bundles"
 	"github.com/casebridge/casebridge/internal/imports"
 	"github.com/casebridge/casebridge/internal/jobs"
+	"github.com/casebridge/casebridge/internal/store"
 )
 
 // registerJobs adds every kind of background job this program works, and
@@ -20,6 +22,7 @@ func (p *Program) registerJobs() {
 	river.AddWorker(p.Workers, &sweepWorker{p: p})
 	river.AddWorker(p.Workers, &imports.CommitWorker{DB: p.DB, Svc: imports.NewService(imports.LimitsFrom(p.Config.Imports),
 		p.Config.Consular.MandatoryCountries, p.Log)})
+	river.AddWorker(p.Workers, &bundleBuildWorker{p: p})
 	p.periodic = append(p.periodic, river.NewPeriodicJob(
 		river.PeriodicInterval(p.Config.Documents.SweepInterval),
 		func() (river.JobArgs, *river.InsertOpts) {
@@ -69,3 +72,16 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 // Timeout: a sweep of a large store may take long; River's default (one
 // minute) would cut it.
 func (w *sweepWorker) Timeout(*river.Job[SweepArgs]) time.Duration { return time.Hour }
+
+// bundleBuildWorker builds a court bundle (bundles.Service.Build) as the
+// principal who asked for it; the service records the result once, however
+// often River runs the job.
+type bundleBuildWorker struct {
+	river.WorkerDefaults[bundles.BuildArgs]
+	p *Program
+}
+
+func (w *bundleBuildWorker) Work(ctx context.Context, job *river.Job[bundles.BuildArgs]) error {
+	ctx = store.WithDB(ctx, w.p.DB)
+	return w.p.Bundles.Build(ctx, job.Args, bundles.Attempt{N: job.Attempt, Max: job.MaxAttempts})
+}
