@@ -92,9 +92,12 @@ function BundlesSection({ c }: { c: Case }) {
                         className="btn secondary"
                         onClick={() => select(b.id === selected ? "" : b.id)}
                         aria-expanded={b.id === selected}
+                        aria-label={t("bundle.itemAction", {
+                          action: b.id === selected ? t("bundle.close") : t("bundle.open"),
+                          title: `${b.title} ${t("bundle.versionN", { n: b.bundle_version })}`,
+                        })}
                       >
                         {b.id === selected ? t("bundle.close") : t("bundle.open")}
-                        <span className="visually-hidden">: {b.title}</span>
                       </button>
                     </td>
                   </tr>

@@ -100,7 +100,8 @@ function CourtCases({
 /** A case's bundles, each a link to it on the case page with its state. */
 function CaseBundleStates({ c }: { c: CaseSummary }) {
   const { t } = useI18n();
-  const q = useQuery({ queryKey: ["court-bundles", c.id], queryFn: () => bundleApi.list(c.id) });
+  // Asked afresh each visit: a bundle's state changes while the clerk works.
+  const q = useQuery({ queryKey: ["court-bundles", c.id], queryFn: () => bundleApi.list(c.id), staleTime: 0 });
   if (q.isPending) return <span className="muted">{t("common.loading")}</span>;
   if (q.isError) return <span className="muted">{t("court.bundlesUnavailable")}</span>;
   if (q.data.items.length === 0) return <span className="muted">{t("bundle.none")}</span>;

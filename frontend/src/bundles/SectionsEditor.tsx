@@ -237,25 +237,29 @@ export function SectionsEditor({
                       type="button"
                       className="btn secondary small"
                       data-move="up"
+                      aria-label={t("bundle.itemAction", { action: t("bundle.moveUp"), title })}
                       disabled={first}
                       onClick={() => move({ s: si, i: ii }, -1)}
                     >
                       {t("bundle.moveUp")}
-                      <span className="visually-hidden">: {title}</span>
                     </button>
                     <button
                       type="button"
                       className="btn secondary small"
                       data-move="down"
+                      aria-label={t("bundle.itemAction", { action: t("bundle.moveDown"), title })}
                       disabled={last}
                       onClick={() => move({ s: si, i: ii }, 1)}
                     >
                       {t("bundle.moveDown")}
-                      <span className="visually-hidden">: {title}</span>
                     </button>
-                    <button type="button" className="btn secondary small" onClick={() => remove({ s: si, i: ii })}>
+                    <button
+                      type="button"
+                      className="btn secondary small"
+                      aria-label={t("bundle.itemAction", { action: t("bundle.remove"), title })}
+                      onClick={() => remove({ s: si, i: ii })}
+                    >
                       {t("bundle.remove")}
-                      <span className="visually-hidden">: {title}</span>
                     </button>
                   </span>
                 </li>
