@@ -20,6 +20,7 @@ import (
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/auth"
 	"github.com/casebridge/casebridge/internal/blob"
+	"github.com/casebridge/casebridge/internal/bundles"
 	"github.com/casebridge/casebridge/internal/config"
 	"github.com/casebridge/casebridge/internal/documents"
 	"github.com/casebridge/casebridge/internal/httpapi"
@@ -90,6 +91,8 @@ type Program struct {
 	// Blobs holds document bytes; Documents is the document service.
 	Blobs     blob.Store
 	Documents *documents.Service
+	// Bundles is the court-bundle service (its builds are jobs).
+	Bundles *bundles.Service
 	// Auth is sign-in: the OpenID relying party, sessions, bearer tokens.
 	Auth *auth.Service
 	// AuditSigner signs audit checkpoints; nil runs no sequencer.
@@ -110,6 +113,8 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger) (*Program, error) {
 	}
 	p.Blobs = blobs
 	p.Documents = documents.NewService(blobs, cfg.Documents.MaxSize, log)
+	b := cfg.Bundles
+	p.Bundles = bundles.NewService(blobs, bundles.Limits(b.MaxSourceBytes, b.MaxSourcePages, b.MaxTotalPages, b.MaxImagePixels), log)
 	authSvc, err := auth.New(auth.ConfigFrom(cfg, log))
 	if err != nil {
 		return nil, Startupf("auth: %v", err)
@@ -123,7 +128,7 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger) (*Program, error) {
 		auditKey = p.AuditSigner.VerifierKey()
 	}
 	p.registerJobs()
-	p.HTTP = httpapi.New(httpapi.Deps{DB: db, Log: log, Config: cfg, Documents: p.Documents, Auth: p.Auth, AuditVerifierKey: auditKey})
+	p.HTTP = httpapi.New(httpapi.Deps{DB: db, Log: log, Config: cfg, Documents: p.Documents, Bundles: p.Bundles, Auth: p.Auth, AuditVerifierKey: auditKey})
 	return p, nil
 }
 

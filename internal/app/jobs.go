@@ -7,7 +7,9 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/casebridge/casebridge/internal/bundles"
 	"github.com/casebridge/casebridge/internal/jobs"
+	"github.com/casebridge/casebridge/internal/store"
 )
 
 // registerJobs adds every kind of background job this program works, and
@@ -17,6 +19,7 @@ import (
 func (p *Program) registerJobs() {
 	p.Workers = river.NewWorkers()
 	river.AddWorker(p.Workers, &sweepWorker{p: p})
+	river.AddWorker(p.Workers, &bundleBuildWorker{p: p})
 	p.periodic = append(p.periodic, river.NewPeriodicJob(
 		river.PeriodicInterval(p.Config.Documents.SweepInterval),
 		func() (river.JobArgs, *river.InsertOpts) {
@@ -66,3 +69,16 @@ func (w *sweepWorker) Work(ctx context.Context, _ *river.Job[SweepArgs]) error {
 // Timeout: a sweep of a large store may take long; River's default (one
 // minute) would cut it.
 func (w *sweepWorker) Timeout(*river.Job[SweepArgs]) time.Duration { return time.Hour }
+
+// bundleBuildWorker builds a court bundle (bundles.Service.Build) as the
+// principal who asked for it; the service records the result once, however
+// often River runs the job.
+type bundleBuildWorker struct {
+	river.WorkerDefaults[bundles.BuildArgs]
+	p *Program
+}
+
+func (w *bundleBuildWorker) Work(ctx context.Context, job *river.Job[bundles.BuildArgs]) error {
+	ctx = store.WithDB(ctx, w.p.DB)
+	return w.p.Bundles.Build(ctx, job.Args, bundles.Attempt{N: job.Attempt, Max: job.MaxAttempts})
+}

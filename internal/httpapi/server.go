@@ -24,6 +24,7 @@ import (
 	"github.com/casebridge/casebridge/frontend"
 	"github.com/casebridge/casebridge/internal/apperr"
 	"github.com/casebridge/casebridge/internal/auth"
+	"github.com/casebridge/casebridge/internal/bundles"
 	"github.com/casebridge/casebridge/internal/config"
 	"github.com/casebridge/casebridge/internal/documents"
 	"github.com/casebridge/casebridge/internal/store"
@@ -36,6 +37,8 @@ type Deps struct {
 	Config config.Config
 	// Documents serves the document routes; nil leaves them out.
 	Documents *documents.Service
+	// Bundles serves the court-bundle routes; nil leaves them out.
+	Bundles *bundles.Service
 	// Auth signs people in and finds the principal of every request; nil
 	// refuses every API request (401).
 	Auth *auth.Service
@@ -112,6 +115,7 @@ func (s *Server) routes() {
 	s.notificationRoutes(s.engine.Group("/api/v1"))
 	s.importRoutes(s.engine.Group("/api/v1"))
 	s.statsRoutes(s.engine.Group("/api/v1"))
+	s.bundleRoutes(s.engine.Group("/api/v1"))
 }
 
 // withStore puts the connection pool into the request context, where the

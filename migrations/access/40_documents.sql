@@ -10,10 +10,14 @@
 -- and a withdrawn document only by supervisors of the owner agency.
 
 -- Why withdrawing document d is refused by legal hold, or NULL: its case is
--- before the court or adjudicated.
+-- before the court or adjudicated, or a version of it is in a sealed bundle
+-- (migration 00180).
 CREATE OR REPLACE FUNCTION cb_document_hold(p_doc uuid) RETURNS text
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
-    AS $$ SELECT CASE WHEN c.status IN ('before_court', 'adjudicated') THEN 'case ' || c.status END
+    AS $$ SELECT CASE WHEN c.status IN ('before_court', 'adjudicated') THEN 'case ' || c.status
+                      WHEN EXISTS (SELECT 1 FROM bundle_items i JOIN bundles b ON b.id = i.bundle_id
+                                    WHERE i.document_id = d.id AND b.state = 'sealed')
+                           THEN 'in a sealed court bundle' END
             FROM documents d JOIN cases c ON c.id = d.case_id WHERE d.id = p_doc $$;
 
 -- Whether a document exists, past RLS: to audit a 404 on an existing one.

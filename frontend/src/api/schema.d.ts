@@ -1209,6 +1209,183 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/{id}/bundles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The court bundles of a case, newest first
+         * @description Bundles are case content: they are listed for principals with a full
+         *     grant on the case (others who see the case get an empty list; a case
+         *     the caller cannot see is 404). Audited.
+         */
+        get: operations["listBundles"];
+        put?: never;
+        /**
+         * Create a court bundle (a draft)
+         * @description Officers and supervisors of the owner agency, and the clerk of the
+         *     court the case is before (G5), create bundles (403 `bundle.edit`
+         *     otherwise). Every item names a version of a document of this case
+         *     that the caller can read. With `based_on` (a sealed bundle of the same
+         *     case, same numbering) the new bundle is that bundle's next version:
+         *     its main part is the sealed contents, frozen; only `late_additions`
+         *     may be edited. A sealed bundle has at most one next version (409
+         *     `bundle-has-next-version`).
+         */
+        post: operations["createBundle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundles/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Bundle id. */
+                id: components["parameters"]["BundleID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A court bundle (also the build's progress)
+         * @description Poll this while `state` is `building`: `progress` counts documents.
+         *     Item titles, media types and classifications are null for documents
+         *     the caller may not read. Audited.
+         */
+        get: operations["getBundle"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit a court bundle
+         * @description A merge-patch: fields left out stay; `sections` and `late_additions`
+         *     replace that part whole. Sealed: 409 `bundle-sealed`; building: 409
+         *     `bundle-building`. A built bundle whose contents change becomes
+         *     stale (rebuild before sealing).
+         */
+        patch: operations["updateBundle"];
+        trace?: never;
+    };
+    "/api/v1/bundles/{id}/build": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Bundle id. */
+                id: components["parameters"]["BundleID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Build the bundle PDF (in the background)
+         * @description Starts a build job that runs as the caller (it reads exactly the
+         *     documents the caller may read) and answers at once with the bundle in
+         *     state `building`; poll GET /api/v1/bundles/{id}. A bundle already
+         *     building is answered as it is. A document that cannot be used
+         *     (encrypted, damaged, over a limit) ends the build in state `failed`
+         *     with `error` naming it. Sealed: 409 `bundle-sealed`.
+         */
+        post: operations["buildBundle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundles/{id}/seal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Bundle id. */
+                id: components["parameters"]["BundleID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Seal the bundle
+         * @description Fixes the contents and the PDF, records the PDF's SHA-256 and the
+         *     manifest, and puts the documents in it under legal hold (they cannot
+         *     be withdrawn). Supervisors of the owner agency and the G5 clerk (403
+         *     `bundle.seal` otherwise). Only a bundle built from its current
+         *     contents: otherwise 409 `bundle-not-built`; sealed already: 409
+         *     `bundle-sealed`. Audited.
+         */
+        post: operations["sealBundle"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundles/{id}/pdf": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Bundle id. */
+                id: components["parameters"]["BundleID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Download the bundle PDF
+         * @description The PDF of the last build (the sealed one once sealed), as an
+         *     attachment named `<case reference>-bundle-v<bundle_version>.pdf`;
+         *     ETag is its SHA-256; Range requests work. Only for someone who may
+         *     read every document in the bundle (403 `bundle.download`); 404 when
+         *     it was never built. Audited.
+         */
+        get: operations["getBundlePDF"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/bundles/{id}/manifest": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Bundle id. */
+                id: components["parameters"]["BundleID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * The bundle's manifest
+         * @description For a sealed bundle, the manifest recorded when it was sealed; for a
+         *     built bundle not sealed yet, the same for its last build with
+         *     `sealed_at: null`. The same access as the PDF; 404 when never built.
+         *     Audited.
+         */
+        get: operations["getBundleManifest"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2070,6 +2247,143 @@ export interface components {
             deportations: components["schemas"]["StatsPoint"][];
             victims: components["schemas"]["StatsPoint"][];
         };
+        /**
+         * @description consecutive: 1..N over the whole PDF, cover and index included;
+         *     per_section: A1, A2 … B1 …, the front matter i, ii ….
+         * @enum {string}
+         */
+        BundleNumbering: "consecutive" | "per_section";
+        BundleItemRef: {
+            /** Format: uuid */
+            document_id: string;
+            version: number;
+        };
+        BundleSectionInput: {
+            /** @example A */
+            label: string;
+            /** @example Charges */
+            title: string;
+            items?: components["schemas"]["BundleItemRef"][];
+        };
+        BundleCreate: {
+            title: string;
+            /** Format: date */
+            hearing_date?: string | null;
+            numbering: components["schemas"]["BundleNumbering"];
+            sections?: components["schemas"]["BundleSectionInput"][];
+            /**
+             * Format: uuid
+             * @description A sealed bundle of the same case; the new bundle is its next version.
+             */
+            based_on?: string | null;
+        };
+        BundlePatch: {
+            title?: string;
+            /** Format: date */
+            hearing_date?: string | null;
+            numbering?: components["schemas"]["BundleNumbering"];
+            sections?: components["schemas"]["BundleSectionInput"][];
+            late_additions?: components["schemas"]["BundleSectionInput"][];
+        };
+        BundleItem: {
+            /** Format: uuid */
+            document_id: string;
+            version: number;
+            /** @description Null when the caller may not read the document. */
+            title: string | null;
+            media_type: string | null;
+            classification: components["schemas"]["Classification"] | null;
+            /** @description Where it landed in the last build, when that build is of the current contents. */
+            pages: {
+                first: number;
+                last: number;
+                first_label: string;
+                last_label: string;
+            } | null;
+        };
+        BundleSection: {
+            label: string;
+            title: string;
+            items: components["schemas"]["BundleItem"][];
+        };
+        Bundle: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            case_id: string;
+            case_reference: string;
+            title: string;
+            /** Format: date */
+            hearing_date: string | null;
+            numbering: components["schemas"]["BundleNumbering"];
+            /** @enum {string} */
+            state: "draft" | "building" | "built" | "failed" | "sealed";
+            /** @description The contents changed since the last build. */
+            stale: boolean;
+            progress: {
+                percent: number;
+                done: number;
+                total: number;
+            };
+            /** @description Why the last build failed (state failed). */
+            error: {
+                /** Format: uuid */
+                document_id: string | null;
+                title: string;
+                reason: string;
+            } | null;
+            sections: components["schemas"]["BundleSection"][];
+            late_additions: components["schemas"]["BundleSection"][];
+            /** Format: uuid */
+            based_on: string | null;
+            bundle_version: number;
+            pages: number | null;
+            pdf_sha256: string | null;
+            /** Format: date-time */
+            built_at: string | null;
+            /** Format: date-time */
+            sealed_at: string | null;
+            version: number;
+            can: {
+                edit: boolean;
+                build: boolean;
+                seal: boolean;
+                download: boolean;
+            };
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        BundleList: {
+            items: components["schemas"]["Bundle"][];
+            next_cursor: string | null;
+        };
+        BundleManifest: {
+            /** Format: uuid */
+            bundle_id: string;
+            /** Format: uuid */
+            case_id: string;
+            case_reference: string;
+            bundle_version: number;
+            pdf_sha256: string;
+            pages: number;
+            numbering: components["schemas"]["BundleNumbering"];
+            /** Format: date-time */
+            sealed_at: string | null;
+            sources: {
+                section: string;
+                /** Format: uuid */
+                document_id: string;
+                version: number;
+                title: string;
+                sha256: string;
+                first_page: number;
+                last_page: number;
+                first_label: string;
+                last_label: string;
+            }[];
+        };
     };
     responses: {
         /** @description An RFC 9457 problem. */
@@ -2101,9 +2415,13 @@ export interface components {
         CaseID: string;
         /** @description Person id. */
         PersonID: string;
+        /** @description Bundle id. */
+        BundleID: string;
     };
     requestBodies: never;
     headers: {
+        /** @description Strong ETag of the bundle's version, "<version>"; send it back in If-Match. */
+        BundleETag: string;
         /** @description Strong ETag of the object's version, "<id>-<version>"; send it back in If-Match. */
         ETag: string;
     };
@@ -4223,6 +4541,298 @@ export interface operations {
             401: components["responses"]["Problem"];
             403: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    listBundles: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description next_cursor of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of bundles. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    createBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Case id. */
+                id: components["parameters"]["CaseID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BundleCreate"];
+            };
+        };
+        responses: {
+            /** @description The new bundle. */
+            201: {
+                headers: {
+                    ETag: components["headers"]["BundleETag"];
+                    /** @description The bundle's URL. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bundle"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Bundle id. */
+                id: components["parameters"]["BundleID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bundle. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["BundleETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bundle"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    updateBundle: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+                "If-Match": components["parameters"]["IfMatchRequired"];
+            };
+            path: {
+                /** @description Bundle id. */
+                id: components["parameters"]["BundleID"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BundlePatch"];
+                "application/merge-patch+json": components["schemas"]["BundlePatch"];
+            };
+        };
+        responses: {
+            /** @description The bundle. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["BundleETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bundle"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    buildBundle: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Bundle id. */
+                id: components["parameters"]["BundleID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The bundle, building. */
+            202: {
+                headers: {
+                    ETag: components["headers"]["BundleETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bundle"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    sealBundle: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+                "If-Match": components["parameters"]["IfMatchRequired"];
+            };
+            path: {
+                /** @description Bundle id. */
+                id: components["parameters"]["BundleID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The sealed bundle. */
+            200: {
+                headers: {
+                    ETag: components["headers"]["BundleETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Bundle"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            409: components["responses"]["Problem"];
+            412: components["responses"]["Problem"];
+            428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getBundlePDF: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Bundle id. */
+                id: components["parameters"]["BundleID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The PDF. */
+            200: {
+                headers: {
+                    /** @description The PDF's SHA-256 */
+                    ETag?: string;
+                    /** @description attachment; filename=... */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description A range of the PDF. */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/pdf": string;
+                };
+            };
+            /** @description Not modified (If-None-Match). */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            416: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getBundleManifest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Bundle id. */
+                id: components["parameters"]["BundleID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The manifest. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BundleManifest"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
             429: components["responses"]["Problem"];
             500: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
