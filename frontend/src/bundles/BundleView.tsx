@@ -233,7 +233,7 @@ function IndexTable({ sections, caption, withPages }: { sections: Section[]; cap
           {rows.map(({ s, it, i }) => (
             <tr key={`${s.label}-${it.document_id}-${it.version}-${i}`}>
               <td>{i === 0 ? `${s.label}. ${s.title}` : ""}</td>
-              <td>{it.title ?? it.document_id}</td>
+              <td>{it.title ?? <span className="muted">{t("bundle.unreadable")}</span>}</td>
               <td>{it.version}</td>
               {withPages && (
                 <td>

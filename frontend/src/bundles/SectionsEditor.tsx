@@ -394,6 +394,7 @@ function AddDocument({
           title: doc.title,
           media_type: doc.media_type,
           classification: doc.classification,
+          pages: null,
         });
         setDocId("");
         setVersion("");

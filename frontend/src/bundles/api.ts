@@ -1,50 +1,26 @@
-// The bundle routes (spec/API.md, issue 11's contract). Requests go
-// through fetch with the CSRF token on writes, as the typed client does;
-// refusals come back as ApiError with the RFC 9457 problem.
+// The bundle routes (spec/API.md) through the typed client; refusals come
+// back as ApiError with the RFC 9457 problem.
 import { useQuery } from "@tanstack/react-query";
-import { csrfHeaders, redirectToLogin, toApiError } from "../api/client";
-import type { Bundle, BundlePage, CreateBundle, Manifest, PatchBundle } from "./types";
+import { api, unwrap } from "../api/client";
+import type { CreateBundle, PatchBundle } from "./types";
 
-async function call<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-  const res = await fetch(path, {
-    method,
-    credentials: "same-origin",
-    headers: {
-      Accept: "application/json",
-      ...(method === "GET" ? {} : csrfHeaders()),
-      ...(body === undefined ? {} : { "Content-Type": "application/json" }),
-      ...headers,
-    },
-    body: body === undefined ? null : JSON.stringify(body),
-  });
-  if (res.status === 401) redirectToLogin();
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = null;
-  }
-  if (!res.ok) throw toApiError(res.status, json);
-  return json as T;
-}
-
-const enc = encodeURIComponent;
+const path = (id: string) => ({ params: { path: { id } } });
 
 export const bundleApi = {
   list: (caseId: string, cursor?: string) =>
-    call<BundlePage>("GET", `/api/v1/cases/${enc(caseId)}/bundles${cursor ? `?cursor=${enc(cursor)}` : ""}`),
-  get: (id: string) => call<Bundle>("GET", `/api/v1/bundles/${enc(id)}`),
-  create: (caseId: string, body: CreateBundle) => call<Bundle>("POST", `/api/v1/cases/${enc(caseId)}/bundles`, body),
+    unwrap(api.GET("/api/v1/cases/{id}/bundles", { params: { path: { id: caseId }, query: cursor ? { cursor } : {} } })),
+  get: (id: string) => unwrap(api.GET("/api/v1/bundles/{id}", path(id))),
+  create: (caseId: string, body: CreateBundle) =>
+    unwrap(api.POST("/api/v1/cases/{id}/bundles", { params: { path: { id: caseId } }, body })),
   patch: (id: string, etag: string, body: PatchBundle) =>
-    call<Bundle>("PATCH", `/api/v1/bundles/${enc(id)}`, body, { "If-Match": etag }),
-  build: (id: string) => call<Bundle>("POST", `/api/v1/bundles/${enc(id)}/build`),
-  seal: (id: string, etag: string) => call<Bundle>("POST", `/api/v1/bundles/${enc(id)}/seal`, undefined, { "If-Match": etag }),
-  manifest: (id: string) => call<Manifest>("GET", `/api/v1/bundles/${enc(id)}/manifest`),
+    unwrap(api.PATCH("/api/v1/bundles/{id}", { params: { path: { id }, header: { "If-Match": etag } }, body })),
+  build: (id: string) => unwrap(api.POST("/api/v1/bundles/{id}/build", path(id))),
+  seal: (id: string, etag: string) =>
+    unwrap(api.POST("/api/v1/bundles/{id}/seal", { params: { path: { id }, header: { "If-Match": etag } } })),
 };
 
-export const pdfUrl = (id: string) => `/api/v1/bundles/${enc(id)}/pdf`;
-export const manifestUrl = (id: string) => `/api/v1/bundles/${enc(id)}/manifest`;
+export const pdfUrl = (id: string) => `/api/v1/bundles/${encodeURIComponent(id)}/pdf`;
+export const manifestUrl = (id: string) => `/api/v1/bundles/${encodeURIComponent(id)}/manifest`;
 
 /** A case's bundles, newest first (the first page; a case has few). */
 export function useCaseBundles(caseId: string) {

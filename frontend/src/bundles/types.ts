@@ -1,108 +1,21 @@
-// Court bundles: the types of the bundle routes and their labels.
-//
-// The bundle routes' schemas are written to the bundle HTTP contract
-// (issue 11, spec/API.md) while api/openapi.yaml does not have them yet;
-// once the generated schema has `Bundle` and `Manifest`, these become
-// aliases of components["schemas"][…] and the compiler shows any drift.
+// Court bundles: the types of the bundle routes, all from the generated
+// schema (src/api/schema.d.ts), and their labels.
+import type { components } from "../api/schema";
 import type { MessageKey } from "../i18n/i18n";
 
-export type BundleState = "draft" | "building" | "built" | "failed" | "sealed";
-export type Numbering = "consecutive" | "per_section";
+type S = components["schemas"];
 
-/** A document version placed in a bundle section, as the client sends it. */
-export interface ItemRef {
-  document_id: string;
-  version: number;
-}
-
-export interface PageRange {
-  first: number;
-  last: number;
-  first_label: string;
-  last_label: string;
-}
-
-/** An item as the API returns it: the reference, what it is, and where it sits in the built PDF. */
-export interface Item extends ItemRef {
-  title?: string;
-  media_type?: string;
-  classification?: string;
-  pages?: PageRange | null;
-}
-
-export interface Section {
-  label: string;
-  title: string;
-  items: Item[];
-}
-
-export interface Bundle {
-  id: string;
-  case_id: string;
-  case_reference: string;
-  title: string;
-  hearing_date: string | null;
-  numbering: Numbering;
-  state: BundleState;
-  stale: boolean;
-  progress: { percent: number; done: number; total: number };
-  error: { document_id: string; title: string; reason: string } | null;
-  sections: Section[];
-  late_additions: Section[];
-  based_on: string | null;
-  bundle_version: number;
-  pages: number | null;
-  pdf_sha256: string | null;
-  built_at: string | null;
-  sealed_at: string | null;
-  version: number;
-  can: { edit: boolean; build: boolean; seal: boolean; download: boolean };
-  created_at: string;
-  updated_at: string;
-}
-
-export interface BundlePage {
-  items: Bundle[];
-  next_cursor: string | null;
-}
-
-export interface Manifest {
-  bundle_id: string;
-  case_id: string;
-  case_reference: string;
-  bundle_version: number;
-  pdf_sha256: string;
-  pages: number;
-  numbering: Numbering;
-  sealed_at: string | null;
-  sources: {
-    section: string;
-    document_id: string;
-    version: number;
-    title: string;
-    sha256: string;
-    first_page: number;
-    last_page: number;
-    first_label: string;
-    last_label: string;
-  }[];
-}
-
-export interface CreateBundle {
-  title: string;
-  hearing_date?: string;
-  numbering: Numbering;
-  sections?: { label: string; title: string; items: ItemRef[] }[];
-  based_on?: string;
-}
-
-export interface PatchBundle {
-  title?: string;
-  hearing_date?: string | null;
-  numbering?: Numbering;
-  sections?: { label: string; title: string; items: ItemRef[] }[];
-  late_additions?: { label: string; title: string; items: ItemRef[] }[];
-}
+export type Bundle = S["Bundle"];
+export type BundleState = Bundle["state"];
+export type Numbering = S["BundleNumbering"];
+/** An item as the API returns it: the document version, what it is, and where it sits in the built PDF. */
+export type Item = S["BundleItem"];
+export type ItemRef = S["BundleItemRef"];
+export type Section = S["BundleSection"];
+export type BundlePage = S["BundleList"];
+export type Manifest = S["BundleManifest"];
+export type CreateBundle = S["BundleCreate"];
+export type PatchBundle = S["BundlePatch"];
 
 export const bundleStateLabels = {
   draft: "bundle.state.draft",
