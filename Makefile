@@ -8,7 +8,7 @@ export PATH := $(TOOLS):$(PATH)
 BIN := bin/casebridge
 GOFILES := $(shell find . -name '*.go' -not -path './.tools/*' -not -path './frontend/node_modules/*' 2>/dev/null)
 
-.PHONY: run test build lint vet gotest deps-run deps-test clean webapp frontend-check e2e bench-scale fuzz
+.PHONY: run test build lint vet gotest deps-run deps-test clean webapp frontend-check e2e bench-scale bench-bundles fuzz
 
 # The web app (frontend/): npm ci when the lock file changed, then the Vite
 # build into frontend/dist/app, which the binary embeds (frontend/embed.go).
@@ -74,6 +74,11 @@ clean:
 bench-scale: deps-run
 	$(GO) run ./bench/cmd/scale -persons 1000000 -data-dir bench/out/scale-1m -report bench/out/scale-1m.md
 
+# Court-bundle PDF engine against qpdf: 200 PDFs, 2,000 pages, one run
+# (needs qpdf). Figures: docs/benchmarks.md.
+bench-bundles:
+	$(GO) run ./bench/bundlebench
+
 # Fuzzing: every parser of outside input, each for FUZZTIME (go test -fuzz
 # runs one target at a time). Seeds: testdata/fuzz/<Target> in each
 # package; a crasher found is written there and stays as a seed once fixed.
@@ -92,7 +97,8 @@ FUZZ_TARGETS = \
 	./internal/audit:FuzzParseCheckpoint \
 	./internal/documents:FuzzSanitizeFilename \
 	./internal/documents:FuzzSniff \
-	./internal/documents:FuzzDecodeCursor
+	./internal/documents:FuzzDecodeCursor \
+	./internal/bundles/render:FuzzBuildPDFSource
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \

@@ -121,6 +121,16 @@ func dev(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
+	// The Tuol Kork case's court bundles, made through the services as the
+	// owner's supervisor (a real build and seal); a failure here does not
+	// keep the portal from starting.
+	if demoData.Skipped == "" {
+		if msg, err := demo.Bundles(ctx, db, prog.Documents, prog.Bundles); err != nil {
+			fmt.Fprintf(stdout, "casebridge dev: demo bundles not made: %v\n", err)
+		} else {
+			fmt.Fprintf(stdout, "casebridge dev: %s\n", msg)
+		}
+	}
 	fmt.Fprintf(stdout, "casebridge dev: PostgreSQL on 127.0.0.1:%d\n", cluster.Port)
 	if err := printDemoAccounts(stdout, cfg.Server.PublicURL); err != nil {
 		return err

@@ -68,6 +68,9 @@ type Attempt struct {
 	N, Max int
 }
 
+// maxParties is the most parties a cover names.
+const maxParties = 12
+
 // progressStep is how often (in percent) a build writes its progress.
 const progressStep = 5
 
@@ -142,6 +145,11 @@ func (s *Service) loadBuild(ctx context.Context, args BuildArgs) (buildInput, bo
 			WHERE cp.case_id = ? AND cp.role IN ('detainee', 'suspect')
 			ORDER BY p.family_name, p.given_names, p.id`, r.CaseID).Scan(&parties).Error; err != nil {
 			return fmt.Errorf("load parties: %w", err)
+		}
+		// A cover lists a few parties; a case of a mass raid has hundreds.
+		if len(parties) > maxParties {
+			more := len(parties) - (maxParties - 1)
+			parties = append(parties[:maxParties-1], fmt.Sprintf("and %d more (see the case file)", more))
 		}
 		in.contentsChangedAt = r.ContentsChangedAt
 		in.bundle = render.Bundle{CaseReference: r.CaseReference, CourtName: deref(c.CourtName), Title: r.Title,

@@ -29,7 +29,16 @@ type Service struct {
 	blobs  blob.Store
 	limits render.Limits
 	log    *slog.Logger
+	// restartAfter: a build request on a bundle building for longer than
+	// this starts a new build generation instead of waiting for the old
+	// one (whose job may have ended without a result, e.g. because its
+	// principal lost access to the case). 0: never.
+	restartAfter time.Duration
 }
+
+// SetRestartAfter sets how long a build may run before a new request
+// starts it again (the program uses twice jobs.rescue_after).
+func (s *Service) SetRestartAfter(d time.Duration) { s.restartAfter = d }
 
 // NewService returns a service reading document bytes from, and storing
 // bundle PDFs in, blobs, building within limits.
@@ -400,6 +409,9 @@ func (s *Service) Create(ctx context.Context, caseID uuid.UUID, n NewBundle) (Bu
 				return apperr.Invalid("numbering", "must be the sealed bundle's numbering (%s), so its page numbers stay", base.Numbering)
 			}
 			mainPart, latePart = sectionsOf(base.Sections), sectionsOf(base.LateAdditions)
+			if n.HearingDate == nil {
+				n.HearingDate = base.HearingDate
+			}
 			version = base.BundleVersion + 1
 		} else if err := checkRefs(ctx, caseID, map[string][]SectionInput{"sections": mainPart}); err != nil {
 			return err
@@ -646,15 +658,42 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, version int, p Patch
 // bundles.build job, running as the caller, is enqueued in the same
 // transaction. A bundle already building is returned as it is.
 func (s *Service) RequestBuild(ctx context.Context, id uuid.UUID) (Bundle, error) {
+	b, _, err := s.requestBuild(ctx, id)
+	return b, err
+}
+
+// BuildNow requests a build of bundle id and does it at once, in the
+// caller's goroutine, as the caller (the demo data: a bundle built before
+// the server serves). The queued job then finds the build recorded and
+// does nothing.
+func (s *Service) BuildNow(ctx context.Context, id uuid.UUID) (Bundle, error) {
+	_, args, err := s.requestBuild(ctx, id)
+	if err != nil {
+		return Bundle{}, err
+	}
+	if args.Generation > 0 {
+		if err := s.Build(ctx, args, Attempt{}); err != nil {
+			return Bundle{}, err
+		}
+	}
+	return s.Get(ctx, id)
+}
+
+func (s *Service) requestBuild(ctx context.Context, id uuid.UUID) (Bundle, BuildArgs, error) {
 	p, _ := access.FromContext(ctx)
 	var b Bundle
+	var args BuildArgs
 	var caseID uuid.UUID
 	err := store.WithTx(ctx, func(ctx context.Context) error {
 		r, err := editable(ctx, id, 0)
 		caseID = r.CaseID
-		if errors.Is(err, apperr.ErrConflict) && State(r.State) == Building {
+		if errors.Is(err, apperr.ErrConflict) && State(r.State) == Building &&
+			(s.restartAfter <= 0 || time.Since(r.UpdatedAt) < s.restartAfter) {
 			b, err = getBundle(ctx, id)
 			return err
+		}
+		if errors.Is(err, apperr.ErrConflict) && State(r.State) == Building {
+			err = nil // building for too long: start again
 		}
 		if err != nil {
 			return err
@@ -666,7 +705,8 @@ func (s *Service) RequestBuild(ctx context.Context, id uuid.UUID) (Bundle, error
 		if res.Error != nil {
 			return fmt.Errorf("update bundle: %w", mapWriteError(res.Error))
 		}
-		if _, err := jobs.Insert(ctx, BuildArgs{BundleID: id, Generation: gen, Principal: snapshotOf(p)}, nil); err != nil {
+		args = BuildArgs{BundleID: id, Generation: gen, Principal: snapshotOf(p)}
+		if _, err := jobs.Insert(ctx, args, nil); err != nil {
 			return err
 		}
 		if b, err = getBundle(ctx, id); err != nil {
@@ -677,9 +717,9 @@ func (s *Service) RequestBuild(ctx context.Context, id uuid.UUID) (Bundle, error
 	})
 	if err != nil {
 		s.recordRefusal(ctx, err, "bundle.build.request", "bundle", id.String(), caseID)
-		return Bundle{}, fmt.Errorf("build bundle %s: %w", id, err)
+		return Bundle{}, BuildArgs{}, fmt.Errorf("build bundle %s: %w", id, err)
 	}
-	return b, nil
+	return b, args, nil
 }
 
 // Seal fixes bundle id at version: only a bundle built from its current

@@ -10,9 +10,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"gorm.io/gorm"
@@ -624,5 +628,96 @@ func TestBuildRecordsOnce(t *testing.T) {
 	// The PDF is a recorded blob: the sweeper keeps it.
 	if n := f.count(`SELECT count(*) FROM blobs WHERE sha256 = ?`, *got.PDFSHA256); n != 1 {
 		t.Errorf("the bundle PDF is not recorded in blobs")
+	}
+}
+
+// A build that has run for longer than the restart time (its job may have
+// ended without a result) is started again by a new request; a younger
+// one is not.
+func TestStuckBuildRestarts(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, render.Limits{})
+	f.svc.SetRestartAfter(30 * time.Minute)
+	doc := f.upload(f.caseID, "Charge sheet", "restricted", pdfPages(1, "x"))
+	officer := f.as(f.gdi, access.RoleOfficer)
+	b, err := f.svc.Create(officer, f.caseID, bundles.NewBundle{Title: "x", Numbering: bundles.Consecutive,
+		Sections: []bundles.SectionInput{{Label: "A", Title: "A", Items: []bundles.ItemRef{item(doc)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if _, err := f.svc.RequestBuild(officer, b.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := f.count(`SELECT count(*) FROM river_job WHERE kind = 'bundles.build'`); n != 1 {
+		t.Fatalf("%d jobs for a young build", n)
+	}
+	stuck := f.jobArgs(b.ID)
+	f.exec(`UPDATE bundles SET updated_at = now() - interval '1 hour' WHERE id = ?`, b.ID)
+	if _, err := f.svc.RequestBuild(officer, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.count(`SELECT count(*) FROM river_job WHERE kind = 'bundles.build'`); n != 2 {
+		t.Fatalf("%d jobs after restarting a stuck build", n)
+	}
+	if f.jobArgs(b.ID).Generation != stuck.Generation+1 {
+		t.Errorf("the restart did not start a new generation")
+	}
+	f.runBuild(b.ID)
+	if got, _ := f.svc.Get(officer, b.ID); got.State != bundles.Built {
+		t.Errorf("restarted build: %s", got.State)
+	}
+}
+
+// The cover names at most a dozen parties (a raid's case links hundreds),
+// and a next version keeps the sealed bundle's hearing date.
+func TestCoverAndNextVersion(t *testing.T) {
+	t.Parallel()
+	if _, err := exec.LookPath("pdftotext"); err != nil {
+		t.Skip("pdftotext not installed")
+	}
+	f := newFixture(t, render.Limits{})
+	for i := range 15 {
+		id := uuid.New()
+		f.exec(`INSERT INTO persons (id, family_name, given_names, nationality, custody_status, created_by_agency_id)
+			VALUES (?, ?, 'Wei', 'CN', 'detained', ?)`, id, fmt.Sprintf("Person%02d", i), f.gdi.ID)
+		f.exec(`INSERT INTO case_persons (case_id, person_id, role) VALUES (?, ?, 'detainee')`, f.caseID, id)
+	}
+	doc := f.upload(f.caseID, "Charge sheet", "restricted", pdfPages(1, "x"))
+	sup := f.as(f.gdi, access.RoleSupervisor)
+	hearing := time.Date(2026, 12, 3, 0, 0, 0, 0, time.UTC)
+	b, err := f.svc.Create(sup, f.caseID, bundles.NewBundle{Title: "x", Numbering: bundles.Consecutive, HearingDate: &hearing,
+		Sections: []bundles.SectionInput{{Label: "A", Title: "A", Items: []bundles.ItemRef{item(doc)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err = f.svc.BuildNow(sup, b.ID); err != nil || b.State != bundles.Built {
+		t.Fatalf("build now: %v %v", b.State, err)
+	}
+	pdf, err := f.svc.OpenPDF(sup, b.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(pdf.Body)
+	_ = pdf.Body.Close()
+	p := filepath.Join(t.TempDir(), "b.pdf")
+	if err := os.WriteFile(p, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command("pdftotext", "-f", "1", "-l", "1", p, "-").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cover := string(out)
+	if !strings.Contains(cover, "Person00, Wei (detainee)") || !strings.Contains(cover, "and 4 more") || strings.Contains(cover, "Person14") {
+		t.Errorf("cover parties:\n%s", cover)
+	}
+	if b, err = f.svc.Seal(sup, b.ID, b.Version); err != nil {
+		t.Fatal(err)
+	}
+	next, err := f.svc.Create(sup, f.caseID, bundles.NewBundle{Title: "v2", Numbering: bundles.Consecutive, BasedOn: &b.ID})
+	if err != nil || next.HearingDate == nil || !next.HearingDate.Equal(hearing) {
+		t.Errorf("next version hearing date: %v %v", next.HearingDate, err)
 	}
 }

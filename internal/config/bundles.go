@@ -18,7 +18,7 @@ type Bundles struct {
 
 func defaultBundles() Bundles {
 	return Bundles{MaxSourceBytes: 100 << 20, MaxSourcePages: 5000, MaxTotalPages: 20000,
-		MaxImagePixels: 40_000_000}
+		MaxImagePixels: 25_000_000}
 }
 
 func (c Config) validateBundles() error {

@@ -128,6 +128,11 @@ func (bl *builder) writeIndex(l *indexLayout, pageIdx []int, entries []Entry) {
 		c.WriteString("0.5 w\n")
 		c.line(idxLeft, y-4, idxRight, y-4)
 		y = idxTop - 40
+		if pi == 0 && l.supplementary && l.subst > 0 {
+			// (the main part's count is on the cover, which must not change)
+			note, _ := winAnsi(fmt.Sprintf("%d character(s) of these titles cannot be shown with the bundle's built-in Latin font and appear as \"?\"; the bookmarks show them in full.", l.subst))
+			c.text(idxLeft, idxTop-18, fontItalic, 7, note)
+		}
 		var annots types.Array
 		for _, r := range rows {
 			top := y
@@ -173,13 +178,14 @@ func (bl *builder) writeIndex(l *indexLayout, pageIdx []int, entries []Entry) {
 func (bl *builder) writeCover(idx int, subst int) {
 	b := bl.b
 	var c content
-	y := a4H - 96
+	y := a4H - 86
 	left, width := 72.0, a4W-144
 	put := func(fontName string, size float64, s string, gapAfter float64) {
 		enc, _ := winAnsi(s)
 		for _, ln := range wrapText(enc, fontName, size, width, 4) {
+			y -= size
 			c.text(left, y, fontName, size, ln)
-			y -= size * 1.3
+			y -= size * 0.35
 		}
 		y -= gapAfter
 	}

@@ -26,6 +26,9 @@ type pdfOpts struct {
 	rotate   int    // /Rotate on every page
 	deepTree int    // >0: a chain of this many intermediate nodes
 	cyclic   bool   // the page tree's Kids point back at the root
+	length   string // written as every content stream's /Length instead of the true one
+	extra    map[int]string
+	link     bool // page 1 links to the last page (an annotation with a page destination)
 }
 
 // makePDF writes a small valid PDF (unless asked for a broken tree): each
@@ -107,12 +110,24 @@ func makePDF(o pdfOpts) []byte {
 		if o.rotate != 0 {
 			extra += fmt.Sprintf(" /Rotate %d", o.rotate)
 		}
+		if o.link && i == 0 {
+			extra += fmt.Sprintf(" /Annots [<< /Type /Annot /Subtype /Link /Rect [72 490 300 520] /Border [0 0 0] /Dest [%d 0 R /Fit] /P %d 0 R >> << /Type /Annot /Subtype /Link /Rect [0 0 1 1] /Dest [1 0 R /Fit] >>]", pgs[len(pgs)-1].page, p.page)
+		}
 		obj(p.page, fmt.Sprintf("<< /Type /Page /Parent %d 0 R /Contents %d 0 R%s >>", parentOf[i], p.content, extra))
 		c := fmt.Sprintf("BT /F1 20 Tf 72 500 Td (%s page %d) Tj ET BT /F1 10 Tf 290 40 Td (%d) Tj ET", o.tag, i+1, i+1)
-		obj(p.content, fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(c), c))
+		length := fmt.Sprint(len(c))
+		if o.length != "" {
+			length = o.length
+		}
+		obj(p.content, fmt.Sprintf("<< /Length %s >>\nstream\n%s\nendstream", length, c))
 	}
 	obj(2, fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count %d >>", strings.Join(rootKids, " "), o.pages))
 	obj(1, "<< /Type /Catalog /Pages 2 0 R >>")
+	for n := range 100 {
+		if body, ok := o.extra[n]; ok {
+			obj(n, body)
+		}
+	}
 	xref := buf.Len()
 	fmt.Fprintf(&buf, "xref\n0 %d\n0000000000 65535 f \n", len(offs))
 	for n := 1; n < len(offs); n++ {

@@ -3,11 +3,13 @@ package render
 import (
 	"bytes"
 	"compress/zlib"
+	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"unicode/utf8"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
@@ -180,27 +182,33 @@ func (bl *builder) imagePage(d types.Dict, data, mask []byte, w, h int, sec stri
 	return bl.writeOwnPage(idx, mb, []byte(body), types.Dict{"Im0": ref(imObj)}, nil)
 }
 
-// addText typesets a UTF-8 text document onto A4 pages.
+// addText typesets a UTF-8 text document onto A4 pages, writing each page
+// as it is filled.
 func (bl *builder) addText(data []byte, sec string) error {
-	pages, err := typesetPlain(data)
-	if err != nil {
-		return bad("the text is not valid UTF-8", err)
-	}
-	if len(pages) > bl.lim.MaxSourcePages {
+	// A page holds at most 60 lines of 80 characters: a text longer than
+	// that many characters is refused before any work.
+	if utf8.RuneCount(data) > bl.lim.MaxSourcePages*60*80 {
 		return bad(fmt.Sprintf("too many pages: the text fills more than %d pages", bl.lim.MaxSourcePages), nil)
 	}
-	for _, body := range pages {
-		if err := bl.ctx.Err(); err != nil {
-			return err
+	n := 0
+	err := typesetPlain(data, func(body []byte) error {
+		if n++; n > bl.lim.MaxSourcePages {
+			return bad(fmt.Sprintf("too many pages: the text fills more than %d pages", bl.lim.MaxSourcePages), nil)
+		}
+		if n%16 == 0 {
+			if err := bl.ctx.Err(); err != nil {
+				return err
+			}
 		}
 		pageObj := bl.pw.alloc()
 		idx, err := bl.nextDocPage(pageObj, sec)
 		if err != nil {
 			return err
 		}
-		if err := bl.writeOwnPage(idx, a4Portrait, body, nil, nil); err != nil {
-			return err
-		}
+		return bl.writeOwnPage(idx, a4Portrait, body, nil, nil)
+	})
+	if errors.Is(err, errNotUTF8) {
+		return bad("the text is not valid UTF-8", err)
 	}
-	return nil
+	return err
 }

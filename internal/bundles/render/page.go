@@ -22,10 +22,10 @@ func (b box) h() float64 { return b[3] - b[1] }
 // bottom edge, below where documents put their own page numbers.
 func (bl *builder) stampContent(label string, vis box, rotate int, fontRes string) []byte {
 	text, _ := winAnsi(bl.b.CaseReference + " \u2014 " + label)
-	// viewed width and height
-	vw, vh := vis.w(), vis.h()
+	// width of the page as the reader sees it
+	vw := vis.w()
 	if rotate == 90 || rotate == 270 {
-		vw, vh = vh, vw
+		vw = vis.h()
 	}
 	size := 9.0
 	tw := textWidth(text, fontBold, size)
@@ -38,7 +38,6 @@ func (bl *builder) stampContent(label string, vis box, rotate int, fontRes strin
 	}
 	x := vw - 14 - tw
 	y := 10.0
-	_ = vh
 	// matrix from viewed coordinates to user space
 	var cm string
 	switch rotate {

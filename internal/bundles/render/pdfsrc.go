@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -39,9 +41,94 @@ func readConfig() *model.Configuration {
 // nested deeper than maxSyntaxDepth, including inside compressed object
 // streams, whose decompressed size it also bounds (a zip bomb in an object
 // stream is refused here rather than inflated by the parser).
+//
+// It also defuses stream lengths beyond the end of the file (the parser
+// would allocate whatever a /Length claims): such a length is overwritten
+// in place, with the same number of bytes so that no offset moves, by 0,
+// which makes the parser find the stream's end by its endstream keyword.
+// data is the build's own copy of the source and may be changed.
 func prescan(data []byte) error {
 	var inflated int64
-	return scanSyntax(data, true, &inflated)
+	sc := &syntaxScan{indirectLengths: map[int]bool{}}
+	if err := sc.scan(data, true, &inflated); err != nil {
+		return err
+	}
+	if len(sc.indirectLengths) > 0 {
+		for _, m := range lengthObjRE.FindAllSubmatchIndex(data, -1) {
+			nr, _ := strconv.Atoi(string(data[m[2]:m[3]]))
+			if !sc.indirectLengths[nr] {
+				continue
+			}
+			defuseLength(data, m[4], m[5], len(data))
+		}
+	}
+	return nil
+}
+
+var lengthObjRE = regexp.MustCompile(`(\d+)\s+\d+\s+obj\s*(\d+)\s*endobj`)
+
+// defuseLength replaces the digits data[a:b] by "0" and spaces if they say
+// more than max.
+func defuseLength(data []byte, a, b, max int) {
+	if b-a > 12 {
+		goto defuse
+	}
+	if v, err := strconv.Atoi(string(data[a:b])); err == nil && v <= max {
+		return
+	}
+defuse:
+	data[a] = '0'
+	for k := a + 1; k < b; k++ {
+		data[k] = ' '
+	}
+}
+
+type syntaxScan struct {
+	indirectLengths map[int]bool
+}
+
+// checkLength looks at the /Length entry of a stream's dictionary.
+func (sc *syntaxScan) checkLength(data []byte, dictStart, streamKw, dataStart int) {
+	dict := data[dictStart:streamKw]
+	k := bytes.LastIndex(dict, []byte("/Length"))
+	if k < 0 {
+		return
+	}
+	p := dictStart + k + len("/Length")
+	if p < len(data) && !isDelim(data[p]) {
+		return // /Length1 of a font program etc.
+	}
+	for p < streamKw && isWS(data[p]) {
+		p++
+	}
+	a := p
+	for p < streamKw && data[p] >= '0' && data[p] <= '9' {
+		p++
+	}
+	if p == a {
+		return
+	}
+	// an indirect length: "12 0 R"
+	q := p
+	for q < streamKw && isWS(data[q]) {
+		q++
+	}
+	g := q
+	for q < streamKw && data[q] >= '0' && data[q] <= '9' {
+		q++
+	}
+	if q > g {
+		for q < streamKw && isWS(data[q]) {
+			q++
+		}
+		if q < streamKw && data[q] == 'R' {
+			if nr, err := strconv.Atoi(string(data[a:p])); err == nil {
+				sc.indirectLengths[nr] = true
+			}
+			return
+		}
+	}
+	defuseLength(data, a, p, len(data)-dataStart)
 }
 
 func isWS(c byte) bool {
@@ -52,7 +139,7 @@ func isDelim(c byte) bool {
 	return isWS(c) || strings.IndexByte("()<>[]{}/%", c) >= 0
 }
 
-func scanSyntax(data []byte, top bool, inflated *int64) error {
+func (sc *syntaxScan) scan(data []byte, top bool, inflated *int64) error {
 	depth := 0
 	lastObj := 0
 	n := len(data)
@@ -119,13 +206,14 @@ func scanSyntax(data []byte, top bool, inflated *int64) error {
 			if j < n && data[j] == '\n' {
 				j++
 			}
+			sc.checkLength(data, lastObj, i, j)
 			end := bytes.Index(data[j:], []byte("endstream"))
 			if end < 0 {
 				end = n - j
 			}
 			dict := data[lastObj:i]
 			if (bytes.Contains(dict, []byte("/ObjStm")) || bytes.Contains(dict, []byte("/XRef"))) && bytes.Contains(dict, []byte("/FlateDecode")) {
-				if err := scanCompressed(data[j:j+end], inflated); err != nil {
+				if err := sc.scanCompressed(data[j:j+end], inflated); err != nil {
 					return err
 				}
 			}
@@ -145,7 +233,7 @@ func scanSyntax(data []byte, top bool, inflated *int64) error {
 	return nil
 }
 
-func scanCompressed(raw []byte, inflated *int64) error {
+func (sc *syntaxScan) scanCompressed(raw []byte, inflated *int64) error {
 	zr, err := zlib.NewReader(bytes.NewReader(raw))
 	if err != nil {
 		return nil // the parser will judge it
@@ -159,7 +247,7 @@ func scanCompressed(raw []byte, inflated *int64) error {
 		return bad(fmt.Sprintf("compressed objects too large: more than %d MiB when decompressed", maxInflated>>20), nil)
 	}
 	_ = err // truncated or damaged data: the parser will judge it
-	return scanSyntax(buf.Bytes(), false, inflated)
+	return sc.scan(buf.Bytes(), false, inflated)
 }
 
 // srcPage is one page of a source PDF with what it inherits from its

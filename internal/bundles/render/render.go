@@ -70,7 +70,7 @@ type Bundle struct {
 	HearingDate   time.Time // zero = none
 	Parties       []string
 	BuiltAt       time.Time // from the bundle's metadata: the only time written into the PDF
-	Numbering     Numbering
+	Numbering     Numbering // empty: Consecutive
 	Sections      []Section
 	// LateAdditions are appended after the whole main part, preceded by a
 	// supplementary index page, so that every page of the main part (cover,
@@ -94,7 +94,7 @@ var DefaultLimits = Limits{
 	MaxSourceBytes: 100 << 20,
 	MaxSourcePages: 5000,
 	MaxTotalPages:  20000,
-	MaxImagePixels: 40_000_000,
+	MaxImagePixels: 25_000_000, // a decoded PNG takes 4 (16-bit: 8) bytes a pixel
 }
 
 func (l Limits) withDefaults() Limits {
@@ -218,7 +218,6 @@ type builder struct {
 	frontCount  int            // roman numbering of front matter
 	sectionNext map[string]int // per-section counters
 	entries     []Entry
-	sectionOf   []int // entries[i] belongs to section index (main and late sections numbered together)
 }
 
 // Build writes the bundle PDF to w. progress (may be nil) is called with
@@ -285,8 +284,7 @@ func (bl *builder) run() error {
 	for i := range idxPages {
 		idxPages[i] = bl.addFrontPage()
 	}
-	secBase := 0
-	if err := bl.addSections(bl.b.Sections, secBase); err != nil {
+	if err := bl.addSections(bl.b.Sections); err != nil {
 		return err
 	}
 	var supp *indexLayout
@@ -297,7 +295,7 @@ func (bl *builder) run() error {
 		for i := range suppPages {
 			suppPages[i] = bl.addFrontPage()
 		}
-		if err := bl.addSections(bl.b.LateAdditions, len(bl.b.Sections)); err != nil {
+		if err := bl.addSections(bl.b.LateAdditions); err != nil {
 			return err
 		}
 	}
@@ -310,11 +308,7 @@ func (bl *builder) run() error {
 	for _, s := range bl.b.Sections {
 		mainEntries += len(s.Sources)
 	}
-	subst := mainIdx.subst
-	if supp != nil {
-		subst += supp.subst
-	}
-	bl.writeCover(cover, subst)
+	bl.writeCover(cover, mainIdx.subst)
 	bl.writeIndex(mainIdx, idxPages, bl.entries[:mainEntries])
 	if supp != nil {
 		bl.writeIndex(supp, suppPages, bl.entries[mainEntries:])
@@ -386,8 +380,8 @@ func (bl *builder) nextDocPage(obj int, sec string) (int, error) {
 	return len(bl.pages) - 1, nil
 }
 
-func (bl *builder) addSections(secs []Section, base int) error {
-	for si, sec := range secs {
+func (bl *builder) addSections(secs []Section) error {
+	for _, sec := range secs {
 		for _, src := range sec.Sources {
 			if err := bl.ctx.Err(); err != nil {
 				return err
@@ -401,7 +395,6 @@ func (bl *builder) addSections(secs []Section, base int) error {
 				Section: sec.Label, DocumentID: src.DocumentID, Version: src.Version, Title: src.Title,
 				FirstPage: first + 1, LastPage: last + 1, FirstLabel: bl.pages[first].label, LastLabel: bl.pages[last].label,
 			})
-			bl.sectionOf = append(bl.sectionOf, base+si)
 			bl.tick()
 		}
 	}

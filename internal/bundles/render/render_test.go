@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -365,7 +366,7 @@ func TestLateAdditionsKeepEarlierPages(t *testing.T) {
 			before, r1 := build(t, b, Limits{})
 			b.LateAdditions = []Section{
 				{Label: "B", Title: "Evidence (late)", Sources: []Source{src("late1", "Late witness statement", "application/pdf", makePDF(pdfOpts{pages: 2, tag: "late"}))}},
-				{Label: "E", Title: "Late documents", Sources: []Source{src("late2", "Medical report", "text/plain", []byte("Report.\n"))}},
+				{Label: "E", Title: "Late documents", Sources: []Source{src("late2", "Medical report (ក្រសួង)", "text/plain", []byte("Report.\n"))}},
 			}
 			after, r2 := build(t, b, Limits{})
 			p1, p2 := writeTemp(t, "before.pdf", before), writeTemp(t, "after.pdf", after)
@@ -498,6 +499,8 @@ func TestBadSources(t *testing.T) {
 		{"unsupported", src("doc1", "Word file", "application/msword", []byte("PK")), "unsupported", Limits{}},
 		{"no media type", src("doc2", "Unknown", "", []byte("x")), "unsupported", Limits{}},
 		{"bad utf8", src("txt1", "Binary text", "text/plain", []byte{0xff, 0xfe, 0x00, 0xc3}), "UTF-8", Limits{}},
+		{"text page bomb", src("txt3", "Endless text", "text/plain", bytes.Repeat([]byte("line\n"), 200)), "too many pages", Limits{MaxSourcePages: 3}},
+		{"text page bomb by size", src("txt4", "Huge text", "text/plain", bytes.Repeat([]byte("x"), 3*4800+1)), "too many pages", Limits{MaxSourcePages: 3}},
 		{"latin1 charset", src("txt2", "Latin-1", "text/plain; charset=iso-8859-1", []byte("caf\xe9")), "unsupported text encoding", Limits{}},
 		{"corrupt png", src("px3", "Broken PNG", "image/png", []byte("\x89PNG\r\n\x1a\nnope")), "corrupt PNG", Limits{}},
 		{"corrupt jpeg", src("px4", "Broken JPEG", "image/jpeg", []byte{0xff, 0xd8, 0xff, 0x00}), "corrupt JPEG", Limits{}},
@@ -563,5 +566,127 @@ func TestOpenErrorIsNotBlamedOnDocument(t *testing.T) {
 	var se *SourceError
 	if err == nil || errors.As(err, &se) || !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("err = %v, want the storage error itself", err)
+	}
+}
+
+// objStmBomb is a PDF with an object stream that inflates to 80 MiB.
+func objStmBomb() []byte {
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	chunk := bytes.Repeat([]byte(" "), 1<<20)
+	for i := 0; i < 80; i++ {
+		_, _ = zw.Write(chunk)
+	}
+	_ = zw.Close()
+	base := makePDF(pdfOpts{pages: 1, tag: "bomb"})
+	i := bytes.Index(base, []byte("xref\n"))
+	var buf bytes.Buffer
+	buf.Write(base[:i])
+	fmt.Fprintf(&buf, "99 0 obj\n<< /Type /ObjStm /N 1 /First 5 /Filter /FlateDecode /Length %d >>\nstream\n", z.Len())
+	buf.Write(z.Bytes())
+	buf.WriteString("\nendstream\nendobj\n")
+	buf.Write(base[i:]) // the xref does not list it: the scan must find it anyway
+	return buf.Bytes()
+}
+
+func TestObjectStreamBomb(t *testing.T) {
+	secs := []Section{{Label: "A", Sources: []Source{src("zb", "Zip bomb", "application/pdf", objStmBomb())}}}
+	_, err := Build(context.Background(), testBundle(Consecutive, secs), Limits{}, &bytes.Buffer{}, nil)
+	var se *SourceError
+	if !errors.As(err, &se) || se.DocumentID != "zb" || !strings.Contains(se.Reason, "decompressed") {
+		t.Fatalf("err = %v, want a SourceError about the decompressed size", err)
+	}
+}
+
+// A /Length far beyond the end of the file (direct or indirect) must not
+// make the parser allocate it: the build goes through, the page intact.
+func TestStreamLengthBeyondFile(t *testing.T) {
+	needTools(t)
+	direct := makePDF(pdfOpts{pages: 2, tag: "lenbomb", length: "999999999999"})
+	indirect := makePDF(pdfOpts{pages: 1, tag: "lenref", length: "98 0 R", extra: map[int]string{98: "999999999999"}})
+	for name, data := range map[string][]byte{"direct": direct, "indirect": indirect} {
+		t.Run(name, func(t *testing.T) {
+			s := src("lb", "Length bomb", "application/pdf", data)
+			out, res := build(t, testBundle(Consecutive, []Section{{Label: "A", Sources: []Source{s}}}), Limits{})
+			path := writeTemp(t, "lb.pdf", out)
+			qpdfCheck(t, path)
+			if txt := pageText(t, path, 3, nil, 0); !strings.Contains(txt, "page 1") {
+				t.Errorf("page 3 lost its content (%d pages):\n%s", res.Pages, txt)
+			}
+		})
+	}
+}
+
+// A source's own links keep pointing at its own pages, now in the bundle;
+// a reference to something outside its pages (here: its catalog) becomes
+// null instead of dragging that in.
+func TestSourceLinksFollowTheirPages(t *testing.T) {
+	needTools(t)
+	s := src("l1", "With links", "application/pdf", makePDF(pdfOpts{pages: 4, tag: "linked", link: true}))
+	data, res := build(t, testBundle(Consecutive, []Section{{Label: "A", Sources: []Source{
+		src("l0", "Before", "application/pdf", makePDF(pdfOpts{pages: 2, tag: "before"})), s,
+	}}}), Limits{})
+	qpdfCheck(t, writeTemp(t, "links.pdf", data))
+	ctx := readBack(t, data)
+	first := res.Entries[1].FirstPage
+	pd, _, _, err := ctx.PageDict(first, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	annots, err := ctx.DereferenceArray(pd["Annots"])
+	if err != nil || len(annots) != 2 {
+		t.Fatalf("annots %v, %v", annots, err)
+	}
+	a0, _ := ctx.DereferenceDict(annots[0])
+	dest, err := pdfcpu.PageNrFromDestination(ctx, a0["Dest"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dest != res.Entries[1].LastPage {
+		t.Errorf("the source's link points at bundle page %d, want %d", dest, res.Entries[1].LastPage)
+	}
+	a1, _ := ctx.DereferenceDict(annots[1])
+	if arr, _ := a1["Dest"].(types.Array); len(arr) == 0 || arr[0] != nil {
+		t.Errorf("a reference to the source's catalog was copied: %v", a1["Dest"])
+	}
+	if bytes.Count(data, []byte("/Type /Catalog")) != 1 {
+		t.Error("more than one catalog in the output")
+	}
+}
+
+func TestEmptyBundle(t *testing.T) {
+	needTools(t)
+	data, res := build(t, Bundle{CaseReference: caseRef, BuiltAt: builtAt}, Limits{})
+	qpdfCheck(t, writeTemp(t, "empty.pdf", data))
+	if res.Pages != 2 || len(res.Entries) != 0 {
+		t.Fatalf("pages %d entries %d, want cover + index", res.Pages, len(res.Entries))
+	}
+}
+
+// Builds share nothing: run at once (and under -race) they give the same bytes.
+func TestConcurrentBuildsAgree(t *testing.T) {
+	secs, _ := testSections(t)
+	b := testBundle(PerSection, secs)
+	outs := make([][]byte, 4)
+	errs := make([]error, 4)
+	done := make(chan int)
+	for i := range outs {
+		go func() {
+			var buf bytes.Buffer
+			_, errs[i] = Build(context.Background(), b, Limits{}, &buf, nil)
+			outs[i] = buf.Bytes()
+			done <- i
+		}()
+	}
+	for range outs {
+		<-done
+	}
+	for i := range outs {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if !bytes.Equal(outs[i], outs[0]) {
+			t.Fatalf("build %d differs", i)
+		}
 	}
 }

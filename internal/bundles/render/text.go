@@ -193,15 +193,16 @@ func (c *content) line(x1, y1, x2, y2 float64) {
 	fmt.Fprintf(&c.Buffer, "%s %s m %s %s l S\n", f2(x1), f2(y1), f2(x2), f2(y2))
 }
 
-// typesetPlain lays UTF-8 text onto A4 pages in Courier: returns the
-// content of each page. Tabs expand to 8 columns, form feeds start a page.
-func typesetPlain(data []byte) ([][]byte, error) {
+// typesetPlain lays UTF-8 text onto A4 pages in Courier and hands each
+// page's content to emit, one page at a time (memory stays at one page
+// beyond the source). Tabs expand to 8 columns, form feeds start a page.
+// A first pass only counts, so that the first page can say how many
+// characters could not be shown.
+func typesetPlain(data []byte, emit func(body []byte) error) error {
 	if !utf8.Valid(data) {
-		return nil, errNotUTF8
+		return errNotUTF8
 	}
-	s := strings.ReplaceAll(string(data), "\r\n", "\n")
-	s = strings.ReplaceAll(s, "\r", "\n")
-	s = strings.TrimPrefix(s, "\uFEFF")
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	const (
 		size    = 10.0
 		leading = 12.0
@@ -210,34 +211,54 @@ func typesetPlain(data []byte) ([][]byte, error) {
 		cols    = 80
 		perPage = 60
 	)
-	type pline struct {
-		b    []byte
-		page bool // form feed before this line
-	}
-	var lines []pline
-	subst := 0
-	for _, raw := range strings.Split(s, "\n") {
-		parts := strings.Split(raw, "\f")
-		for pi, part := range parts {
-			part = expandTabs(part)
-			enc, n := winAnsi(part)
-			subst += n
-			wrapped := wrapText(enc, fontMono, size, cols*6, 0)
-			for i, w := range wrapped {
-				lines = append(lines, pline{b: w, page: pi > 0 && i == 0})
+	// forEachLine calls f with each wrapped output line; page is true for
+	// the first line after a form feed.
+	forEachLine := func(f func(b []byte, page bool, subst int) error) error {
+		rest := data
+		for len(rest) > 0 {
+			var raw []byte
+			if i := bytes.IndexAny(rest, "\r\n"); i >= 0 {
+				raw = rest[:i]
+				if rest[i] == '\r' && i+1 < len(rest) && rest[i+1] == '\n' {
+					i++
+				}
+				rest = rest[i+1:]
+			} else {
+				raw, rest = rest, nil
+			}
+			for pi, part := range bytes.Split(raw, []byte("\f")) {
+				enc, n := winAnsi(expandTabs(string(part)))
+				for i, w := range wrapText(enc, fontMono, size, cols*6, 0) {
+					if i > 0 {
+						n = 0
+					}
+					if err := f(w, pi > 0 && i == 0, n); err != nil {
+						return err
+					}
+				}
 			}
 		}
+		return nil
 	}
-	for len(lines) > 0 && len(lines[len(lines)-1].b) == 0 && !lines[len(lines)-1].page {
-		lines = lines[:len(lines)-1]
-	}
-	var pages [][]byte
+	subst, total, trailingBlank := 0, 0, 0
+	_ = forEachLine(func(b []byte, page bool, n int) error {
+		subst += n
+		total++
+		if len(b) == 0 && !page {
+			trailingBlank++
+		} else {
+			trailingBlank = 0
+		}
+		return nil
+	})
+	keep := total - trailingBlank // drop blank lines at the end
+
 	var c content
-	row := 0
+	row, pages := 0, 0
 	startPage := func() {
 		c = content{}
 		row = 0
-		if len(pages) == 0 && subst > 0 {
+		if pages == 0 && subst > 0 {
 			note, _ := winAnsi(fmt.Sprintf("Note: %d character(s) of this text cannot be shown with the bundle's built-in Latin font and appear as \"?\". The original document is unchanged.", subst))
 			for _, l := range wrapText(note, fontItalic, 8, a4W-2*left, 3) {
 				c.text(left, top-float64(row)*leading, fontItalic, 8, l)
@@ -246,23 +267,37 @@ func typesetPlain(data []byte) ([][]byte, error) {
 			row++
 		}
 	}
+	flush := func() error {
+		pages++
+		return emit(c.Bytes())
+	}
 	startPage()
-	if len(lines) == 0 {
+	if keep == 0 {
 		msg, _ := winAnsi("[This text document is empty.]")
 		c.text(left, top-float64(row)*leading, fontItalic, size, msg)
 	}
-	for _, l := range lines {
-		if row >= perPage || (l.page && (row > 0 || len(pages) > 0)) {
-			pages = append(pages, append([]byte{}, c.Bytes()...))
+	seen := 0
+	err := forEachLine(func(b []byte, page bool, _ int) error {
+		if seen >= keep {
+			return nil
+		}
+		seen++
+		if row >= perPage || (page && (row > 0 || pages > 0)) {
+			if err := flush(); err != nil {
+				return err
+			}
 			startPage()
 		}
-		if len(l.b) > 0 {
-			c.text(left, top-float64(row)*leading, fontMono, size, l.b)
+		if len(b) > 0 {
+			c.text(left, top-float64(row)*leading, fontMono, size, b)
 		}
 		row++
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	pages = append(pages, append([]byte{}, c.Bytes()...))
-	return pages, nil
+	return flush()
 }
 
 func expandTabs(s string) string {
