@@ -4805,7 +4805,7 @@ export interface operations {
             /** @description The PDF. */
             200: {
                 headers: {
-                    /** @description The PDF's SHA-256 */
+                    /** @description The PDF's SHA-256, quoted. */
                     ETag?: string;
                     /** @description attachment; filename=... */
                     "Content-Disposition"?: string;

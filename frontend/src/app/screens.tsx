@@ -17,6 +17,13 @@ export interface ScreenDef {
 }
 
 export const screens: ScreenDef[] = [
+  // Court clerks land on the cases before their court and their bundles.
+  {
+    path: "court/cases",
+    capability: "court.cases",
+    nav: "nav.courtCases",
+    load: () => import("../bundles/ClerkHome").then((m) => m.ClerkHome),
+  },
   // Consular liaisons come first to their nationals.
   {
     path: "consular/nationals",

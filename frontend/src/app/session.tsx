@@ -19,6 +19,7 @@ export type Capability =
   | "consular.read" // an embassy's detained nationals
   | "notifications.read" // consular notifications: an embassy's inbox, or all of them for the ministry
   | "oversight.read" // the ministry's overdue notifications and visit requests
+  | "court.cases" // a court clerk's cases before their court, with the bundles
   | "stats.read" // the oversight figures: coordinators and admins
   | "admin.manage"; // agencies and users
 
@@ -40,6 +41,7 @@ export function capabilitiesOf(me: Me): Set<Capability> {
     caps.add("notifications.read");
   }
   if (kind === "interior_ministry" && has("coordinator")) caps.add("oversight.read");
+  if (kind === "court" && has("clerk")) caps.add("court.cases");
   if ((kind === "interior_ministry" && has("coordinator")) || has("admin")) caps.add("stats.read");
   if (has("admin")) caps.add("admin.manage");
   return caps;

@@ -13,6 +13,7 @@ import { CasePersons, useCasePersons } from "./CasePersons";
 import { CaseShares } from "./CaseShares";
 import { fullName } from "./personTypes";
 import { CaseStatusSection } from "./CaseStatus";
+import { CaseBundles } from "../bundles/CaseBundles";
 import { caseKindLabels, caseStatusLabels, fullOf, type Case } from "./caseTypes";
 
 export function useCase(id: string) {
@@ -142,6 +143,9 @@ function CaseView({ c, etag }: { c: Case; etag: string }) {
       )}
 
       <CaseStatusSection c={c} etag={etag} canChange={perms.supervise} />
+
+      {/* Court bundles (src/bundles/): shown to officers, supervisors and clerks on a full grant. */}
+      <CaseBundles c={c} />
 
       {perms.supervise && <CaseShares caseId={c.id} />}
     </>
