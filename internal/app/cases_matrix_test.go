@@ -29,10 +29,11 @@ var (
 		"victim_consents_to_embassy", "work_permit_number", "work_permit_status"}
 	// The consular projection: id, family name, given names, sex, date of
 	// birth, nationality, passport number, custody status, facility,
-	// detained_at, charges, deported_at, deported_via, entry_ban_until.
+	// detained_at, charges, deported_at, deported_via, entry_ban_until,
+	// and the open consular notification.
 	consularKeys = []string{"charges", "custody_status", "date_of_birth", "deported_at", "deported_via",
 		"detained_at", "entry_ban_until", "facility", "family_name", "given_names", "id", "nationality",
-		"passport_number", "sex"}
+		"notification", "passport_number", "sex"}
 	chargeKeys = []string{"case_kind", "court_name", "hearing_date", "legal_basis", "status"}
 	// The summary projection: id, names, sex, nationality, custody status
 	// and the person's role in each case (cases).

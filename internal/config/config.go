@@ -40,6 +40,8 @@ type Config struct {
 	RateLimits RateLimits `yaml:"rate_limits"`
 	// Jobs: see jobs.go.
 	Jobs Jobs `yaml:"jobs"`
+	// Webhooks: see webhooks.go.
+	Webhooks Webhooks `yaml:"webhooks"`
 }
 
 // Server holds the HTTP server's settings.
@@ -104,6 +106,7 @@ func Default() Config {
 		Imports:    defaultImports(),
 		RateLimits: defaultRateLimits(),
 		Jobs:       defaultJobs(),
+		Webhooks:   defaultWebhooks(),
 	}
 }
 
@@ -342,6 +345,7 @@ func (c Config) Validate(mode string) error {
 		c.validateConsular,
 		c.validateImports,
 		c.validateJobs,
+		c.validateWebhooks,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

@@ -26,6 +26,7 @@ import (
 	"github.com/casebridge/casebridge/internal/auth"
 	"github.com/casebridge/casebridge/internal/config"
 	"github.com/casebridge/casebridge/internal/documents"
+	"github.com/casebridge/casebridge/internal/webhooks"
 	"github.com/casebridge/casebridge/internal/store"
 )
 
@@ -42,6 +43,9 @@ type Deps struct {
 	// AuditVerifierKey is the audit checkpoint verifier key served at
 	// /api/v1/audit/key; empty when no signing key is configured.
 	AuditVerifierKey string
+	// Webhooks sets embassies' webhooks and reads their delivery log; nil
+	// leaves the routes out.
+	Webhooks *webhooks.Service
 }
 
 // Server is the HTTP application.
@@ -108,6 +112,7 @@ func (s *Server) routes() {
 	s.personRoutes(s.engine.Group("/api/v1"))
 	s.consularRoutes(s.engine.Group("/api/v1"))
 	s.agencyRoutes(s.engine.Group("/api/v1"))
+	s.webhookRoutes(s.engine.Group("/api/v1"))
 	s.facilityRoutes(s.engine.Group("/api/v1"))
 	s.notificationRoutes(s.engine.Group("/api/v1"))
 	s.importRoutes(s.engine.Group("/api/v1"))

@@ -167,6 +167,19 @@ type National struct {
 	DeportedAt     *time.Time
 	DeportedVia    string
 	EntryBanUntil  *time.Time
+	// Notification is the open consular notification about the person
+	// (ACCESS.md: part of the consular projection), nil when none.
+	Notification *OpenNotification
+}
+
+// OpenNotification is the consular notification about a national that is
+// not withdrawn: its id, episode, when it fell due and when the embassy
+// acknowledged it.
+type OpenNotification struct {
+	ID             uuid.UUID  `json:"id"`
+	Episode        int        `json:"episode"`
+	DueAt          time.Time  `json:"due_at"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 }
 
 // Charge is what an embassy learns of one case that links its national.
