@@ -26,8 +26,8 @@ import (
 	"github.com/casebridge/casebridge/internal/auth"
 	"github.com/casebridge/casebridge/internal/config"
 	"github.com/casebridge/casebridge/internal/documents"
-	"github.com/casebridge/casebridge/internal/webhooks"
 	"github.com/casebridge/casebridge/internal/store"
+	"github.com/casebridge/casebridge/internal/webhooks"
 )
 
 // Deps is what the HTTP layer needs from the program.

@@ -400,4 +400,6 @@ func (w *DeliverWorker) NextRetry(job *river.Job[DeliverArgs]) time.Time {
 }
 
 // Timeout leaves the attempt its own timeout plus the bookkeeping.
-func (w *DeliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration { return w.D.Timeout + 30*time.Second }
+func (w *DeliverWorker) Timeout(*river.Job[DeliverArgs]) time.Duration {
+	return w.D.Timeout + 30*time.Second
+}
