@@ -2,6 +2,7 @@ package webhooks
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -159,5 +160,35 @@ func TestBackoff(t *testing.T) {
 		if got := Backoff(base, failed); got != want {
 			t.Errorf("Backoff(%d) = %v, want %v", failed, got, want)
 		}
+	}
+}
+
+func TestReceiver(t *testing.T) {
+	secret, _ := NewSecret()
+	var out strings.Builder
+	srv := httptest.NewServer(&Receiver{Secret: secret, Out: &out})
+	defer srv.Close()
+	body := `{"type":"notification.created","data":{}}`
+	send := func(sig string) int {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader(body))
+		req.Header.Set(HeaderID, "d1")
+		req.Header.Set(HeaderTimestamp, fmt.Sprint(time.Now().Unix()))
+		req.Header.Set(HeaderSignature, sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	good, _ := Sign(secret, "d1", time.Now(), []byte(body))
+	if code := send(good); code != http.StatusNoContent {
+		t.Errorf("signed: %d", code)
+	}
+	if code := send("v1,AAAA"); code != http.StatusUnauthorized {
+		t.Errorf("unsigned: %d", code)
+	}
+	if !strings.Contains(out.String(), "notification.created d1 signature ok") || !strings.Contains(out.String(), "REFUSED") {
+		t.Errorf("output: %s", out.String())
 	}
 }
