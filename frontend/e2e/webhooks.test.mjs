@@ -48,7 +48,7 @@ describe("embassy webhooks", () => {
     // Not to an internal address: refused, naming the field.
     await url.fill("https://metadata.internal/latest");
     await page.getByRole("button", { name: "Save" }).click();
-    await page.getByText(/not in the allowed hosts|no host is/).waitFor();
+    await page.getByText(/is not an address webhooks may go to/).waitFor();
     await url.fill(state.receiver);
     await page.getByRole("button", { name: "Save" }).click();
     await page.getByRole("status").filter({ hasText: "The webhook is saved." }).waitFor();

@@ -1329,7 +1329,7 @@ export interface components {
                  * @description Stable: validation.required, validation.too_long,
                  *     validation.too_short, validation.country, validation.date,
                  *     validation.date_order, validation.unknown_reference,
-                 *     validation.enum or validation.invalid.
+                 *     validation.enum, validation.url_not_allowed or validation.invalid.
                  */
                 code?: string;
             }[];
