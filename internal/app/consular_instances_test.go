@@ -50,7 +50,7 @@ func TestConsularNotificationOnceAcrossTwoInstances(t *testing.T) {
 		}
 		go func() {
 			defer wg.Done()
-			ra = send(a, `{"trafficking_flag": "cleared"}`)
+			ra = send(a, `{"trafficking_flag": "cleared", "reason": "Interviewed: no indicators."}`)
 		}()
 		go func() {
 			defer wg.Done()
