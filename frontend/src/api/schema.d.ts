@@ -777,6 +777,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/persons/{id}/screening/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Person id. */
+                id: components["parameters"]["PersonID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Counter-trafficking's screening decisions
+         * @description Every decision recorded through POST /persons/{id}/screening with a
+         *     reason (cleared, identified_victim, no_objection_to_proceedings),
+         *     newest first, with who took it. For principals who see the person in
+         *     full (403 person.screening.read for the summary projection; 404 for
+         *     those who do not see the person, the person's own state included).
+         */
+        get: operations["screeningHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -1810,6 +1837,32 @@ export interface components {
             screening_notes?: string;
             victim_consents_to_embassy?: boolean;
             ct_proceedings_cleared?: boolean;
+            /**
+             * @description Counter-trafficking's reason for the decision this screening
+             *     records, kept as a screening decision of its own (GET
+             *     /persons/{id}/screening/history). Required (422) to clear a
+             *     possible or identified victim (trafficking_flag → cleared) and to
+             *     clear the proceedings (ct_proceedings_cleared → true); the
+             *     database refuses either without it (409).
+             */
+            reason?: string;
+        };
+        ScreeningDecision: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            decision: "cleared" | "identified_victim" | "no_objection_to_proceedings";
+            reason: string;
+            flag_before: components["schemas"]["TraffickingFlag"];
+            /** Format: date-time */
+            decided_at: string;
+            /** @description The screener's name. */
+            decided_by: string;
+            agency: components["schemas"]["AgencyRef"];
+        };
+        ScreeningHistory: {
+            items: components["schemas"]["ScreeningDecision"][];
+            next_cursor: null;
         };
         PersonLinkCreate: {
             /** Format: uuid */
@@ -3639,6 +3692,35 @@ export interface operations {
             404: components["responses"]["Problem"];
             412: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    screeningHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Person id. */
+                id: components["parameters"]["PersonID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The decisions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreeningHistory"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
             429: components["responses"]["Problem"];
             500: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
