@@ -28,6 +28,7 @@ func dev(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	dataDir := fs.String("data-dir", ".data", "directory for the private cluster and dev keys (reused across runs)")
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on (loopback)")
 	idpListen := fs.String("idp-listen", "", "address of the development identity provider (loopback; unused when auth.issuer is set); default: --listen's port + 1")
+	receiver := fs.Bool("webhook-receiver", true, "run a webhook receiver on a free loopback port that prints what it receives, and point the demo US embassy's webhook at it")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -52,6 +53,17 @@ func dev(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	devAuditKey := cfg.Audit.SigningKey == "" && cfg.Audit.SigningKeyFile == ""
 	if devAuditKey {
 		cfg.Audit.SigningKeyFile = filepath.Join(*dataDir, "audit.key")
+	}
+	// The key of webhook secrets is generated on the first run, below;
+	// webhooks may go to this machine (the demo receiver); the demo list
+	// of mandatory-notification countries (docs/consular.md) unless set.
+	devWebhookKey := cfg.Webhooks.SecretKey == "" && cfg.Webhooks.SecretKeyFile == ""
+	if devWebhookKey {
+		cfg.Webhooks.SecretKeyFile = filepath.Join(*dataDir, "webhooks.key")
+	}
+	cfg.Webhooks.AllowLoopback = true
+	if len(cfg.Consular.MandatoryCountries) == 0 {
+		cfg.Consular.MandatoryCountries = config.DemoMandatoryCountries()
 	}
 	// Document bytes live with the rest of the dev data unless configured.
 	if cfg.Blob.Backend == "local" && cfg.Blob.Dir == config.Default().Blob.Dir {
@@ -91,6 +103,12 @@ func dev(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 			return app.Startupf("audit key: %v", err)
 		}
 	}
+	if devWebhookKey {
+		cfg.Webhooks.SecretKeyFile = filepath.Join(dir, "webhooks.key")
+		if _, err := loadOrCreateSecretFile(cfg.Webhooks.SecretKeyFile, newWebhookKey); err != nil {
+			return app.Startupf("webhooks key: %v", err)
+		}
+	}
 	if _, err := store.Migrate(ctx, cfg.Database.OwnerURL, -1); err != nil {
 		return app.Startupf("migrate: %v", err)
 	}
@@ -111,6 +129,14 @@ func dev(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		}
 		defer idp.Close() //nolint:errcheck
 		fmt.Fprintf(stdout, "casebridge dev: development identity provider at %s\n", idp.Issuer())
+	}
+	if *receiver {
+		url, stop, err := startDevWebhookReceiver(ctx, cfg, dir, stdout)
+		if err != nil {
+			return app.Startupf("%v", err)
+		}
+		defer stop()
+		fmt.Fprintf(stdout, "casebridge dev: webhook receiver at %s (the %s webhook; deliveries print here)\n", url, demoWebhookAgency)
 	}
 	db, err := app.OpenDB(ctx, cfg)
 	if err != nil {

@@ -55,6 +55,10 @@ export async function startServer() {
     stdio: ["ignore", "pipe", "pipe"],
   });
   proc.stdout.pipe(log, { end: false });
+  let output = "";
+  proc.stdout.on("data", (b) => {
+    output += b.toString();
+  });
   proc.stderr.pipe(log, { end: false });
   let exited = null;
   proc.on("exit", (code, signal) => {
@@ -76,6 +80,8 @@ export async function startServer() {
   }
   return {
     base,
+    /** Everything the server printed so far (e.g. the dev webhook receiver's lines). */
+    output: () => output,
     async stop() {
       if (!exited) {
         proc.kill("SIGINT");

@@ -26,6 +26,7 @@ import (
 	"github.com/casebridge/casebridge/internal/httpapi"
 	"github.com/casebridge/casebridge/internal/jobs"
 	"github.com/casebridge/casebridge/internal/store"
+	"github.com/casebridge/casebridge/internal/webhooks"
 )
 
 // StartupError is a failure to start, reported as one line naming the
@@ -102,6 +103,10 @@ type Program struct {
 	Workers  *river.Workers
 	Jobs     *jobs.Queue
 	periodic []*river.PeriodicJob
+	// Webhooks delivers events to embassy systems (a job queue worker);
+	// WebhookSealer encrypts their secrets (nil: no key configured).
+	Webhooks      *webhooks.Deliverer
+	WebhookSealer *webhooks.Sealer
 }
 
 // New assembles the program on an open database.
@@ -128,8 +133,15 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger) (*Program, error) {
 	if p.AuditSigner != nil {
 		auditKey = p.AuditSigner.VerifierKey()
 	}
+	if p.WebhookSealer, err = WebhookSealer(cfg.Webhooks); err != nil {
+		return nil, err
+	}
+	p.Webhooks = &webhooks.Deliverer{DB: db, Sealer: p.WebhookSealer, Policy: WebhookPolicy(cfg.Webhooks),
+		Timeout: cfg.Webhooks.Timeout, RetryBase: cfg.Webhooks.RetryBase, MaxAttempts: cfg.Webhooks.MaxAttempts,
+		Log: log.With("component", "webhooks")}
 	p.registerJobs()
-	p.HTTP = httpapi.New(httpapi.Deps{DB: db, Log: log, Config: cfg, Documents: p.Documents, Bundles: p.Bundles, Auth: p.Auth, AuditVerifierKey: auditKey})
+	p.HTTP = httpapi.New(httpapi.Deps{DB: db, Log: log, Config: cfg, Documents: p.Documents, Bundles: p.Bundles, Auth: p.Auth,
+		AuditVerifierKey: auditKey, Webhooks: webhooks.NewService(p.WebhookSealer, WebhookPolicy(cfg.Webhooks), log)})
 	return p, nil
 }
 

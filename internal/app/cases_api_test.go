@@ -406,9 +406,35 @@ func TestCaseLifecycle(t *testing.T) {
 	if !strings.Contains(string(r.body), `"missing_permission":"person.screen"`) {
 		t.Errorf("403 does not name the permission: %s", r.body)
 	}
+	// Counter-trafficking's decision needs a reason, and becomes a row of
+	// the screening history.
 	for _, x := range victim.Persons {
+		r := mustStatus(a.request("ncct-officer", "POST", "/api/v1/persons/"+x.ID.String()+"/screening",
+			`{"ct_proceedings_cleared": true}`), 422, "clearing without a reason "+x.Name)
+		if !strings.Contains(string(r.body), `"reason"`) {
+			t.Errorf("422 does not name the reason: %s", r.body)
+		}
 		mustStatus(a.request("ncct-officer", "POST", "/api/v1/persons/"+x.ID.String()+"/screening",
-			`{"ct_proceedings_cleared": true, "screening_notes": "Interviewed; proceedings may continue."}`), 200, "clearing "+x.Name)
+			`{"ct_proceedings_cleared": true, "screening_notes": "Interviewed.", "reason": "Interviewed; no indicators of coercion; proceedings may continue."}`),
+			200, "clearing "+x.Name)
+		r = mustStatus(a.request("ncct-officer", "GET", "/api/v1/persons/"+x.ID.String()+"/screening/history", ""), 200, "history "+x.Name)
+		_, hist := listIDs(t, r, "")
+		if len(hist) != 1 || hist[0]["decision"] != "no_objection_to_proceedings" ||
+			hist[0]["reason"] != "Interviewed; no indicators of coercion; proceedings may continue." ||
+			hist[0]["agency"].(map[string]any)["code"] != "ncct" {
+			t.Errorf("screening history of %s: %s", x.Name, r.body)
+		}
+		// The owner sees it (it sees the person in full); the person's own
+		// state does not, nor does an agency without a grant.
+		mustStatus(a.request("gdi-officer", "GET", "/api/v1/persons/"+x.ID.String()+"/screening/history", ""), 200, "owner reads the history")
+		mustStatus(a.request("emb-cn-liaison", "GET", "/api/v1/persons/"+x.ID.String()+"/screening/history", ""), 404, "embassy reads the history")
+		mustStatus(a.request("ppm-officer", "GET", "/api/v1/persons/"+x.ID.String()+"/screening/history", ""), 404, "other agency reads the history")
+		var audited int64
+		a.scan(&audited, `SELECT count(*) FROM audit_events WHERE action = 'person.screen' AND object_id = ?
+			AND details->'decisions' ? 'no_objection_to_proceedings'`, x.ID.String())
+		if audited != 1 {
+			t.Errorf("%s: %d audited decisions, want 1", x.Name, audited)
+		}
 	}
 	mustStatus(a.request("gdi-supervisor", "POST", vpath+"/status", referral), 200, "referral after clearing")
 

@@ -29,10 +29,11 @@ var (
 		"victim_consents_to_embassy", "work_permit_number", "work_permit_status"}
 	// The consular projection: id, family name, given names, sex, date of
 	// birth, nationality, passport number, custody status, facility,
-	// detained_at, charges, deported_at, deported_via, entry_ban_until.
+	// detained_at, charges, deported_at, deported_via, entry_ban_until,
+	// and the open consular notification.
 	consularKeys = []string{"charges", "custody_status", "date_of_birth", "deported_at", "deported_via",
 		"detained_at", "entry_ban_until", "facility", "family_name", "given_names", "id", "nationality",
-		"passport_number", "sex"}
+		"notification", "passport_number", "sex"}
 	chargeKeys = []string{"case_kind", "court_name", "hearing_date", "legal_basis", "status"}
 	// The summary projection: id, names, sex, nationality, custody status
 	// and the person's role in each case (cases).
@@ -84,33 +85,37 @@ func responseSchema(method, path string, status int) string {
 	route, _, _ := strings.Cut(path, "?")
 	route = uuidRE.ReplaceAllString(route, "{}")
 	return map[string]string{
-		"GET /api/v1/cases":                 "CaseList",
-		"POST /api/v1/cases":                "CaseFull",
-		"GET /api/v1/cases/{}":              "Case",
-		"PATCH /api/v1/cases/{}":            "CaseFull",
-		"POST /api/v1/cases/{}/status":      "CaseFull",
-		"GET /api/v1/cases/{}/shares":       "ShareList",
-		"POST /api/v1/cases/{}/shares":      "Share",
-		"GET /api/v1/cases/{}/persons":      "LinkedPersonList",
-		"POST /api/v1/cases/{}/persons":     "LinkedPerson",
-		"GET /api/v1/persons":               "PersonList",
-		"POST /api/v1/persons":              "Person",
-		"GET /api/v1/persons/{}":            "PersonView",
-		"PATCH /api/v1/persons/{}":          "Person",
-		"POST /api/v1/persons/{}/screening": "Person",
-		"GET /api/v1/consular/nationals":    "NationalList",
-		"GET /api/v1/consular/nationals/{}": "National",
-		"GET /api/v1/agencies":              "AgencyList",
-		"POST /api/v1/agencies":             "Agency",
-		"PATCH /api/v1/agencies/{}":         "Agency",
-		"GET /api/v1/users":                 "UserList",
-		"GET /api/v1/facilities":            "FacilityList",
-		"GET /api/v1/notifications":         "NotificationList",
-		"POST /api/v1/notifications/{}/ack": "Notification",
-		"GET /api/v1/persons/{}/visits":     "VisitList",
-		"POST /api/v1/persons/{}/visits":    "Visit",
-		"GET /api/v1/visits":                "VisitList",
-		"POST /api/v1/facilities":           "Facility",
+		"GET /api/v1/cases":                          "CaseList",
+		"POST /api/v1/cases":                         "CaseFull",
+		"GET /api/v1/cases/{}":                       "Case",
+		"PATCH /api/v1/cases/{}":                     "CaseFull",
+		"POST /api/v1/cases/{}/status":               "CaseFull",
+		"GET /api/v1/cases/{}/shares":                "ShareList",
+		"POST /api/v1/cases/{}/shares":               "Share",
+		"GET /api/v1/cases/{}/persons":               "LinkedPersonList",
+		"POST /api/v1/cases/{}/persons":              "LinkedPerson",
+		"GET /api/v1/persons":                        "PersonList",
+		"POST /api/v1/persons":                       "Person",
+		"GET /api/v1/persons/{}":                     "PersonView",
+		"PATCH /api/v1/persons/{}":                   "Person",
+		"POST /api/v1/persons/{}/screening":          "Person",
+		"GET /api/v1/persons/{}/screening/history":   "ScreeningHistory",
+		"GET /api/v1/agencies/{}/webhook":            "Webhook",
+		"GET /api/v1/agencies/{}/webhook/deliveries": "WebhookDeliveryList",
+		"PUT /api/v1/agencies/{}/webhook":            "Webhook",
+		"GET /api/v1/consular/nationals":             "NationalList",
+		"GET /api/v1/consular/nationals/{}":          "National",
+		"GET /api/v1/agencies":                       "AgencyList",
+		"POST /api/v1/agencies":                      "Agency",
+		"PATCH /api/v1/agencies/{}":                  "Agency",
+		"GET /api/v1/users":                          "UserList",
+		"GET /api/v1/facilities":                     "FacilityList",
+		"GET /api/v1/notifications":                  "NotificationList",
+		"POST /api/v1/notifications/{}/ack":          "Notification",
+		"GET /api/v1/persons/{}/visits":              "VisitList",
+		"POST /api/v1/persons/{}/visits":             "Visit",
+		"GET /api/v1/visits":                         "VisitList",
+		"POST /api/v1/facilities":                    "Facility",
 	}[method+" "+route]
 }
 
@@ -326,6 +331,10 @@ func TestAuthorizationMatrix(t *testing.T) {
 				status(visible, w.CanEditPerson(p, x), 200), "If-Match", etag(x.ID, a.version("persons", x.ID)))
 			m.expect("screen person "+x.Name, as, "POST", path+"/screening", `{"screening_notes": "screening of `+x.Name+` by `+as+`"}`,
 				status(visible, w.CanScreen(p, x), 200))
+			// The screening history: whoever sees the person in full; the
+			// person's own state not even a refusal (404).
+			m.expect("screening history of "+x.Name, as, "GET", path+"/screening/history", "",
+				status(proj == "summary", proj == "full", 200))
 
 			want := http.StatusForbidden
 			if w.IsConsularViewer(p) {
@@ -466,6 +475,14 @@ func TestAuthorizationMatrix(t *testing.T) {
 		m.expect("edit an agency", as, "PATCH", "/api/v1/agencies/"+gdi.ID.String(), `{"name": "`+gdi.Name+`"}`,
 			status(true, w.IsAdmin(p), 200), "If-Match", etag(gdi.ID, a.version("agencies", gdi.ID)))
 		m.expect("list users", as, "GET", "/api/v1/users", "", status(true, w.IsAdmin(p), 200))
+		// An embassy's webhook and its delivery log: admins (403 for anyone
+		// else; agencies are visible to all). A URL outside the allow-list:
+		// 422 for an admin.
+		embCN := "/api/v1/agencies/" + w.Agencies["emb-cn"].ID.String() + "/webhook"
+		m.expect("read a webhook", as, "GET", embCN, "", status(true, w.IsAdmin(p), 200))
+		m.expect("read a webhook's deliveries", as, "GET", embCN+"/deliveries", "", status(true, w.IsAdmin(p), 200))
+		m.expect("set a webhook outside the allow-list", as, "PUT", embCN, `{"url": "https://internal.example/hook"}`,
+			status(true, w.IsAdmin(p), http.StatusUnprocessableEntity))
 
 		// Lists of notifications and visits: every principal (each sees what
 		// the rules give it; TestConsularNotifications checks the contents).
@@ -511,6 +528,9 @@ func TestAuthorizationMatrix(t *testing.T) {
 		{"GET", "/api/v1/notifications", ""}, {"POST", "/api/v1/notifications/" + uuid.NewString() + "/ack", ""},
 		{"GET", "/api/v1/persons/" + x.ID.String() + "/visits", ""}, {"POST", "/api/v1/persons/" + x.ID.String() + "/visits", `{}`},
 		{"GET", "/api/v1/visits", ""}, {"POST", "/api/v1/visits/" + uuid.NewString() + "/answer", `{}`},
+		{"GET", "/api/v1/persons/" + x.ID.String() + "/screening/history", ""},
+		{"GET", "/api/v1/agencies/" + uuid.NewString() + "/webhook", ""}, {"PUT", "/api/v1/agencies/" + uuid.NewString() + "/webhook", `{}`},
+		{"GET", "/api/v1/agencies/" + uuid.NewString() + "/webhook/deliveries", ""},
 	} {
 		r := m.expect("signed out", "", e.method, e.path, e.body, http.StatusUnauthorized)
 		if r.header.Get("WWW-Authenticate") == "" {

@@ -143,7 +143,7 @@ func TestConsularNotifications(t *testing.T) {
 	}
 	// Screening cleared: due again — the same notification, back in the inbox.
 	r = a.request("ncct-officer", "POST", "/api/v1/persons/"+x.ID.String()+"/screening",
-		`{"trafficking_flag": "cleared", "screening_notes": "no indicators"}`)
+		`{"trafficking_flag": "cleared", "screening_notes": "no indicators", "reason": "Interviewed: no indicators of trafficking."}`)
 	if r.status != http.StatusOK {
 		t.Fatalf("clear %s: %d\n%s", x.Name, r.status, r.body)
 	}

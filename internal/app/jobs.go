@@ -11,6 +11,7 @@ import (
 	"github.com/casebridge/casebridge/internal/imports"
 	"github.com/casebridge/casebridge/internal/jobs"
 	"github.com/casebridge/casebridge/internal/store"
+	"github.com/casebridge/casebridge/internal/webhooks"
 )
 
 // registerJobs adds every kind of background job this program works, and
@@ -29,6 +30,17 @@ func (p *Program) registerJobs() {
 			return SweepArgs{}, nil // only the elected leader schedules: one sweep per interval
 		},
 		&river.PeriodicJobOpts{ID: "documents.sweep", RunOnStart: true}))
+	// Webhooks (internal/webhooks): the elected leader turns the outbox
+	// into deliveries every webhooks.dispatch_interval; each delivery is
+	// its own job, retried with exponential backoff.
+	river.AddWorker(p.Workers, &webhooks.DispatchWorker{D: p.Webhooks})
+	river.AddWorker(p.Workers, &webhooks.DeliverWorker{D: p.Webhooks})
+	p.periodic = append(p.periodic, river.NewPeriodicJob(
+		river.PeriodicInterval(p.Config.Webhooks.DispatchInterval),
+		func() (river.JobArgs, *river.InsertOpts) {
+			return webhooks.DispatchArgs{}, &river.InsertOpts{MaxAttempts: 1}
+		},
+		&river.PeriodicJobOpts{ID: "webhooks.dispatch", RunOnStart: true}))
 }
 
 // StartJobs opens the job queue and works jobs until the returned stop is

@@ -37,6 +37,9 @@ type FieldError struct {
 func FieldCode(message string) string {
 	m := strings.ToLower(message)
 	switch {
+	case strings.Contains(m, "webhooks.allowed_hosts"), strings.Contains(m, "https:// url"),
+		strings.Contains(m, "loopback is allowed only"):
+		return "validation.url_not_allowed"
 	case strings.Contains(m, "is required"), strings.Contains(m, "must not be empty"), strings.Contains(m, "missing"):
 		return "validation.required"
 	case strings.Contains(m, "at most"), strings.Contains(m, "too long"):

@@ -42,6 +42,8 @@ type Config struct {
 	Jobs Jobs `yaml:"jobs"`
 	// Bundles: see bundles.go.
 	Bundles Bundles `yaml:"bundles"`
+	// Webhooks: see webhooks.go.
+	Webhooks Webhooks `yaml:"webhooks"`
 }
 
 // Server holds the HTTP server's settings.
@@ -107,6 +109,7 @@ func Default() Config {
 		RateLimits: defaultRateLimits(),
 		Jobs:       defaultJobs(),
 		Bundles:    defaultBundles(),
+		Webhooks:   defaultWebhooks(),
 	}
 }
 
@@ -346,6 +349,7 @@ func (c Config) Validate(mode string) error {
 		c.validateImports,
 		c.validateJobs,
 		c.validateBundles,
+		c.validateWebhooks,
 	}
 	for _, check := range checks {
 		if err := check(); err != nil {

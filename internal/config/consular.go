@@ -42,3 +42,15 @@ func (c Config) validateConsular() error {
 	}
 	return nil
 }
+
+// DemoMandatoryCountries is the demo list of mandatory-notification
+// countries that `dev` uses when consular.mandatory_countries is not set.
+// Its source and limits are in docs/consular.md: it is a published list
+// of another state's bilateral obligations, standing in for the list the
+// ministry must confirm for this country.
+func DemoMandatoryCountries() []string {
+	return []string{"AL", "DZ", "AG", "AM", "AZ", "BS", "BB", "BY", "BZ", "BN", "BG", "CN", "HK", "MO", "CR", "CY",
+		"CZ", "DM", "FJ", "GM", "GE", "GH", "GD", "GY", "HU", "JM", "KZ", "KI", "KW", "KG", "MY", "MT", "MU", "MD",
+		"MN", "NG", "PH", "PL", "RO", "RU", "KN", "LC", "VC", "SC", "SL", "SG", "SK", "TJ", "TZ", "TO", "TT", "TN",
+		"TM", "TV", "UA", "GB", "UZ", "ZM", "ZW"}
+}

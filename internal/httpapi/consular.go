@@ -47,6 +47,15 @@ type nationalResponse struct {
 	DeportedAt     *time.Time       `json:"deported_at"`
 	DeportedVia    string           `json:"deported_via"`
 	EntryBanUntil  *string          `json:"entry_ban_until"`
+	// Notification is the open consular notification, or null.
+	Notification *openNotificationResponse `json:"notification"`
+}
+
+type openNotificationResponse struct {
+	ID             string     `json:"id"`
+	Episode        int        `json:"episode"`
+	DueAt          time.Time  `json:"due_at"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 }
 
 func toNationalResponse(n persons.National) nationalResponse {
@@ -56,6 +65,10 @@ func toNationalResponse(n persons.National) nationalResponse {
 		CustodyStatus: string(n.CustodyStatus), Facility: n.Facility, DetainedAt: utc(n.DetainedAt),
 		Charges: make([]chargeResponse, len(n.Charges)), DeportedAt: utc(n.DeportedAt), DeportedVia: n.DeportedVia,
 		EntryBanUntil: dateString(n.EntryBanUntil),
+	}
+	if o := n.Notification; o != nil {
+		r.Notification = &openNotificationResponse{ID: o.ID.String(), Episode: o.Episode, DueAt: o.DueAt.UTC(),
+			AcknowledgedAt: utc(o.AcknowledgedAt)}
 	}
 	for i, ch := range n.Charges {
 		r.Charges[i] = chargeResponse{CaseKind: ch.CaseKind, LegalBasis: emptyNil(ch.LegalBasis), Status: ch.Status,

@@ -23,6 +23,7 @@ func (s *Server) personRoutes(api *gin.RouterGroup) {
 	api.GET("/persons/:id", h.get)
 	api.PATCH("/persons/:id", h.update)
 	api.POST("/persons/:id/screening", h.screen)
+	api.GET("/persons/:id/screening/history", h.screeningHistory)
 }
 
 type personHandlers struct {
@@ -130,6 +131,7 @@ type screeningRequest struct {
 	ScreeningNotes          optional[string] `json:"screening_notes"`
 	VictimConsentsToEmbassy optional[bool]   `json:"victim_consents_to_embassy"`
 	CTProceedingsCleared    optional[bool]   `json:"ct_proceedings_cleared"`
+	Reason                  optional[string] `json:"reason"`
 }
 
 func (r screeningRequest) toScreening() (persons.Screening, error) {
@@ -138,9 +140,10 @@ func (r screeningRequest) toScreening() (persons.Screening, error) {
 	r.ScreeningNotes.notNull(&fs, "screening_notes")
 	r.VictimConsentsToEmbassy.notNull(&fs, "victim_consents_to_embassy")
 	r.CTProceedingsCleared.notNull(&fs, "ct_proceedings_cleared")
+	r.Reason.notNull(&fs, "reason")
 	return persons.Screening{TraffickingFlag: enumPtr[persons.Flag](r.TraffickingFlag),
 		ScreeningNotes: r.ScreeningNotes.ptr(), VictimConsents: r.VictimConsentsToEmbassy.ptr(),
-		ProceedingsCleared: r.CTProceedingsCleared.ptr()}, fs.Err()
+		ProceedingsCleared: r.CTProceedingsCleared.ptr(), Reason: r.Reason.ptr()}, fs.Err()
 }
 
 // Responses.
@@ -377,4 +380,33 @@ func (h personHandlers) screen(c *gin.Context) {
 		}
 		return result{status: http.StatusOK, etag: versionETag(p.ID, p.Version), body: toPersonResponse(p)}, nil
 	})
+}
+
+type screeningDecisionResponse struct {
+	ID         string            `json:"id"`
+	Decision   string            `json:"decision"`
+	Reason     string            `json:"reason"`
+	FlagBefore string            `json:"flag_before"`
+	DecidedAt  time.Time         `json:"decided_at"`
+	DecidedBy  string            `json:"decided_by"`
+	Agency     agencyRefResponse `json:"agency"`
+}
+
+func (h personHandlers) screeningHistory(c *gin.Context) {
+	id, ok := paramUUID(c, "id")
+	if !ok {
+		return
+	}
+	ds, err := h.svc.ScreeningHistory(c.Request.Context(), id)
+	if err != nil {
+		Fail(c, err)
+		return
+	}
+	items := make([]screeningDecisionResponse, len(ds))
+	for i, d := range ds {
+		items[i] = screeningDecisionResponse{ID: d.ID.String(), Decision: d.Decision, Reason: d.Reason,
+			FlagBefore: d.FlagBefore, DecidedAt: d.DecidedAt.UTC(), DecidedBy: d.DecidedBy,
+			Agency: agencyRefResponse{ID: d.AgencyID.String(), Code: d.AgencyCode, Name: d.AgencyName, Kind: d.AgencyKind}}
+	}
+	c.JSON(http.StatusOK, newPage(items, ""))
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/casebridge/casebridge/internal/config"
 	"github.com/casebridge/casebridge/internal/documents"
 	"github.com/casebridge/casebridge/internal/store"
+	"github.com/casebridge/casebridge/internal/webhooks"
 )
 
 // Deps is what the HTTP layer needs from the program.
@@ -45,6 +46,9 @@ type Deps struct {
 	// AuditVerifierKey is the audit checkpoint verifier key served at
 	// /api/v1/audit/key; empty when no signing key is configured.
 	AuditVerifierKey string
+	// Webhooks sets embassies' webhooks and reads their delivery log; nil
+	// leaves the routes out.
+	Webhooks *webhooks.Service
 }
 
 // Server is the HTTP application.
@@ -111,6 +115,7 @@ func (s *Server) routes() {
 	s.personRoutes(s.engine.Group("/api/v1"))
 	s.consularRoutes(s.engine.Group("/api/v1"))
 	s.agencyRoutes(s.engine.Group("/api/v1"))
+	s.webhookRoutes(s.engine.Group("/api/v1"))
 	s.facilityRoutes(s.engine.Group("/api/v1"))
 	s.notificationRoutes(s.engine.Group("/api/v1"))
 	s.importRoutes(s.engine.Group("/api/v1"))

@@ -167,6 +167,19 @@ type National struct {
 	DeportedAt     *time.Time
 	DeportedVia    string
 	EntryBanUntil  *time.Time
+	// Notification is the open consular notification about the person
+	// (ACCESS.md: part of the consular projection), nil when none.
+	Notification *OpenNotification
+}
+
+// OpenNotification is the consular notification about a national that is
+// not withdrawn: its id, episode, when it fell due and when the embassy
+// acknowledged it.
+type OpenNotification struct {
+	ID             uuid.UUID  `json:"id"`
+	Episode        int        `json:"episode"`
+	DueAt          time.Time  `json:"due_at"`
+	AcknowledgedAt *time.Time `json:"acknowledged_at"`
 }
 
 // Charge is what an embassy learns of one case that links its national.
@@ -250,6 +263,50 @@ type Screening struct {
 	ScreeningNotes     *string
 	VictimConsents     *bool
 	ProceedingsCleared *bool
+	// Reason is counter-trafficking's reason for the decision the
+	// screening records (clearing a possible victim, identifying a
+	// victim, no objection to proceedings): required for the first and the
+	// last, kept as a screening decision of its own.
+	Reason *string
+}
+
+// Screening decisions (ACCESS.md non-punishment): each is a row with its
+// reason in the screening history.
+const (
+	DecisionCleared     = "cleared"
+	DecisionIdentified  = "identified_victim"
+	DecisionNoObjection = "no_objection_to_proceedings"
+)
+
+// decisions returns the decisions that applying s to a person whose flag
+// is now cur and whose proceedings are cleared or not records.
+func (s Screening) decisions(cur Flag, cleared bool) []string {
+	var out []string
+	flagged := cur == FlagSuspected || cur == FlagIdentified
+	if s.TraffickingFlag != nil && *s.TraffickingFlag == FlagCleared && flagged {
+		out = append(out, DecisionCleared)
+	}
+	if s.TraffickingFlag != nil && *s.TraffickingFlag == FlagIdentified && cur != FlagIdentified {
+		out = append(out, DecisionIdentified)
+	}
+	if s.ProceedingsCleared != nil && *s.ProceedingsCleared && !cleared {
+		out = append(out, DecisionNoObjection)
+	}
+	return out
+}
+
+// ScreeningDecision is one decision in a person's screening history.
+type ScreeningDecision struct {
+	ID         uuid.UUID `gorm:"column:id"`
+	Decision   string    `gorm:"column:decision"`
+	Reason     string    `gorm:"column:reason"`
+	FlagBefore string    `gorm:"column:flag_before"`
+	DecidedAt  time.Time `gorm:"column:decided_at"`
+	DecidedBy  string    `gorm:"column:decided_by_name"`
+	AgencyID   uuid.UUID `gorm:"column:agency_id"`
+	AgencyCode string    `gorm:"column:agency_code"`
+	AgencyName string    `gorm:"column:agency_name"`
+	AgencyKind string    `gorm:"column:agency_kind"`
 }
 
 // Field limits, as the database checks them.
@@ -343,6 +400,9 @@ func (s Screening) Validate() error {
 	var fs apperr.Fields
 	if s.TraffickingFlag == nil && s.ScreeningNotes == nil && s.VictimConsents == nil && s.ProceedingsCleared == nil {
 		fs.Add("body", "changes nothing; send at least one field")
+	}
+	if s.Reason != nil {
+		checkText(&fs, "reason", *s.Reason, 2000)
 	}
 	if s.TraffickingFlag != nil && !slices.Contains(Flags, *s.TraffickingFlag) {
 		fs.Add("trafficking_flag", "must be one of %s", join(Flags))

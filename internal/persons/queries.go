@@ -196,6 +196,7 @@ type nationalRow struct {
 	DeportedVia    string     `gorm:"column:deported_via"`
 	EntryBanUntil  *time.Time `gorm:"column:entry_ban_until"`
 	Charges        string     `gorm:"column:charges"`
+	Notification   *string    `gorm:"column:notification"`
 }
 
 // selectNationals reads the consular view (migration 00021), which holds
@@ -206,7 +207,8 @@ const selectNationals = `SELECT n.id, n.family_name, n.given_names, n.sex, n.dat
 	n.entry_ban_until,
 	(SELECT COALESCE(json_agg(json_build_object('case_kind', ch.case_kind, 'legal_basis', ch.legal_basis,
 		'status', ch.status, 'court_name', ch.court_name, 'hearing_date', ch.hearing_date)), '[]')
-	   FROM cb_consular_charges(n.id) ch)::text AS charges
+	   FROM cb_consular_charges(n.id) ch)::text AS charges,
+	cb_open_notification(n.id)::text AS notification
 FROM consular_nationals n`
 
 func (r nationalRow) toNational() (National, error) {
@@ -225,6 +227,12 @@ func (r nationalRow) toNational() (National, error) {
 	}
 	if err := json.Unmarshal([]byte(r.Charges), &charges); err != nil {
 		return n, fmt.Errorf("decode charges: %w", err)
+	}
+	if r.Notification != nil {
+		n.Notification = new(OpenNotification)
+		if err := json.Unmarshal([]byte(*r.Notification), n.Notification); err != nil {
+			return n, fmt.Errorf("decode notification: %w", err)
+		}
 	}
 	for _, c := range charges {
 		ch := Charge{CaseKind: c.CaseKind, Status: c.Status}

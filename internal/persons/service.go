@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/casebridge/casebridge/internal/access"
 	"github.com/casebridge/casebridge/internal/apperr"
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/cases"
@@ -40,6 +41,7 @@ const (
 	PermCreate         = "case.create"
 	PermEdit           = "case.edit"
 	PermScreen         = "person.screen"
+	PermScreeningRead  = "person.screening.read"
 	PermFlagSuspected  = "person.flag_suspected"
 	PermConsularRead   = "consular.read"
 	permConsularReason = "Only liaison officers of an embassy use the consular view."
@@ -498,6 +500,36 @@ func (s *Service) Screen(ctx context.Context, id uuid.UUID, version *int, sc Scr
 			}
 			v = *version
 		}
+		// Counter-trafficking's decisions, each with the reason, recorded
+		// before the change that the database allows only with them.
+		reason := ""
+		if sc.Reason != nil {
+			reason = strings.TrimSpace(*sc.Reason)
+		}
+		// (Only a screener decides; anyone else's attempt is refused below
+		// by the column rules, 403.)
+		var decided []string
+		if screen {
+			decided = sc.decisions(cur.TraffickingFlag, cur.ProceedingsCleared)
+		}
+		for _, d := range decided {
+			if reason == "" && d != DecisionIdentified {
+				return apperr.Invalid("reason", "is required: counter-trafficking's decision (%s) needs a reason", d)
+			}
+		}
+		if reason == "" {
+			decided = nil
+		}
+		who := ""
+		if pr, ok := access.FromContext(ctx); ok {
+			who = pr.Name
+		}
+		for _, d := range decided {
+			if err := store.DB(ctx).Exec(`INSERT INTO screening_decisions (person_id, decision, reason, flag_before, decided_by_name)
+				VALUES (?, ?, ?, ?, ?)`, id, d, reason, string(cur.TraffickingFlag), who).Error; err != nil {
+				return fmt.Errorf("record screening decision: %w", pgerr.Map(err, PermScreen))
+			}
+		}
 		var cols []string
 		var vals []any
 		if sc.TraffickingFlag != nil {
@@ -532,6 +564,9 @@ func (s *Service) Screen(ctx context.Context, id uuid.UUID, version *int, sc Scr
 		}
 		if sc.TraffickingFlag != nil {
 			details["trafficking_flag"] = *sc.TraffickingFlag
+		}
+		if len(decided) > 0 {
+			details["decisions"] = decided
 		}
 		return audit.Record(ctx, audit.Event{Action: "person.screen", ObjectType: "person", ObjectID: id.String(),
 			Details: details})
@@ -618,4 +653,39 @@ func strs[T ~string](vs []T) []string {
 		out[i] = string(v)
 	}
 	return out
+}
+
+// ScreeningHistory lists counter-trafficking's decisions on person id,
+// newest first, for whoever sees the person in full (404 for those who do
+// not see them, 403 for those who see less).
+func (s *Service) ScreeningHistory(ctx context.Context, id uuid.UUID) ([]ScreeningDecision, error) {
+	var out []ScreeningDecision
+	err := store.WithTx(ctx, func(ctx context.Context) error {
+		proj, err := projection(ctx, id)
+		if err != nil {
+			return err
+		}
+		switch proj {
+		case ProjectionFull:
+		case ProjectionConsular:
+			// The person's own state learns nothing of a screening, not even
+			// that there is a history to refuse.
+			return fmt.Errorf("person %s: %w", id, apperr.ErrNotFound)
+		default:
+			return apperr.Forbidden(PermScreeningRead, "The screening history is for those who see the person in full.")
+		}
+		if err := store.DB(ctx).Raw(`SELECT d.id, d.decision, d.reason, d.flag_before, d.decided_at, d.decided_by_name,
+			a.id AS agency_id, a.code AS agency_code, a.name AS agency_name, a.kind AS agency_kind
+			FROM screening_decisions d LEFT JOIN agencies a ON a.id = d.decided_by_agency
+			WHERE d.person_id = ? ORDER BY d.decided_at DESC, d.id DESC`, id).Scan(&out).Error; err != nil {
+			return fmt.Errorf("query screening decisions: %w", err)
+		}
+		return audit.Record(ctx, audit.Event{Action: "person.screening.history", ObjectType: "person", ObjectID: id.String(),
+			Details: map[string]any{"count": len(out)}})
+	})
+	if err != nil {
+		s.refused(ctx, err, "person.screening.history", "person", id)
+		return nil, fmt.Errorf("screening history of person %s: %w", id, err)
+	}
+	return out, nil
 }

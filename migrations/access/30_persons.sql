@@ -228,10 +228,31 @@ CREATE OR REPLACE TRIGGER persons_insert_guard BEFORE INSERT ON persons
 -- The non-punishment principle (MISSION.md): a person whose screening is
 -- open, or who is an identified victim, is not recorded as deported without
 -- counter-trafficking's decision.
+--
+-- Counter-trafficking's decision is its own row with a reason
+-- (screening_decisions): for the application, clearing a possible or
+-- identified victim's flag needs a `cleared` decision, and clearing the
+-- proceedings (ct_proceedings_cleared, which allows deportation and court
+-- referral) a `no_objection_to_proceedings` decision, recorded in the same
+-- transaction. Data loads by the owner role are not checked.
 CREATE OR REPLACE FUNCTION cb_non_punishment() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
     AS $$
 BEGIN
+    IF session_user = 'casebridge_app' THEN
+        IF NEW.ct_proceedings_cleared AND NOT OLD.ct_proceedings_cleared
+           AND NOT EXISTS (SELECT 1 FROM screening_decisions d WHERE d.person_id = NEW.id
+                             AND d.decision = 'no_objection_to_proceedings' AND d.decided_at = now()) THEN
+            RAISE EXCEPTION 'person %: clearing the proceedings needs counter-trafficking''s decision with a reason', NEW.id
+                USING ERRCODE = 'CB409';
+        END IF;
+        IF NEW.trafficking_flag = 'cleared' AND OLD.trafficking_flag IN ('suspected', 'identified')
+           AND NOT EXISTS (SELECT 1 FROM screening_decisions d WHERE d.person_id = NEW.id
+                             AND d.decision = 'cleared' AND d.decided_at = now()) THEN
+            RAISE EXCEPTION 'person %: clearing a possible victim needs counter-trafficking''s decision with a reason', NEW.id
+                USING ERRCODE = 'CB409';
+        END IF;
+    END IF;
     IF NEW.custody_status = 'deported' AND OLD.custody_status <> 'deported'
        AND NEW.trafficking_flag IN ('suspected', 'identified') AND NOT NEW.ct_proceedings_cleared THEN
         RAISE EXCEPTION 'person % is a possible or identified trafficking victim: deportation needs counter-trafficking''s decision', NEW.id
@@ -243,3 +264,15 @@ CREATE OR REPLACE TRIGGER persons_non_punishment BEFORE UPDATE ON persons
     FOR EACH ROW EXECUTE FUNCTION cb_non_punishment();
 REVOKE ALL ON FUNCTION cb_person_flag_changed(), cb_persons_guard(), cb_persons_insert_guard(),
     cb_non_punishment() FROM PUBLIC;
+
+-- Screening decisions: read by whoever sees the person in full (who sees
+-- the flag and the notes already), never by their own state; recorded by
+-- counter-trafficking screeners (person.screen) for their own agency.
+DROP POLICY IF EXISTS screening_decisions_read ON screening_decisions;
+CREATE POLICY screening_decisions_read ON screening_decisions FOR SELECT TO casebridge_app
+    USING (cb_person_full(person_id));
+DROP POLICY IF EXISTS screening_decisions_insert ON screening_decisions;
+CREATE POLICY screening_decisions_insert ON screening_decisions FOR INSERT TO casebridge_app
+    WITH CHECK (cb_can_person('person.screen', person_id)
+                AND decided_by_agency = (SELECT cb_agency_id())
+                AND decided_by IS NOT DISTINCT FROM (SELECT cb_user_id()));

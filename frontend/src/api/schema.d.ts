@@ -777,6 +777,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/persons/{id}/screening/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Person id. */
+                id: components["parameters"]["PersonID"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Counter-trafficking's screening decisions
+         * @description Every decision recorded through POST /persons/{id}/screening with a
+         *     reason (cleared, identified_victim, no_objection_to_proceedings),
+         *     newest first, with who took it. For principals who see the person in
+         *     full (403 person.screening.read for the summary projection; 404 for
+         *     those who do not see the person, the person's own state included).
+         */
+        get: operations["screeningHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/notifications": {
         parameters: {
             query?: never;
@@ -1016,6 +1043,69 @@ export interface paths {
          * @description Administrators only (agencies.manage). Disabling an agency refuses its sign-ins and ends its sessions. If-Match is required.
          */
         patch: operations["updateAgency"];
+        trace?: never;
+    };
+    "/api/v1/agencies/{id}/webhook": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agency id (an embassy). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * An embassy's webhook endpoint
+         * @description Administrators only (webhook.manage; 403). The endpoint URL, whether
+         *     it is enabled, and a fingerprint of its signing secret; never the
+         *     secret. `configured` is false when none is set. See docs/webhooks.md.
+         */
+        get: operations["getWebhook"];
+        /**
+         * Set an embassy's webhook endpoint
+         * @description Administrators only (webhook.manage; 403), for embassies only (422
+         *     naming `agency`). The URL must be https:// to a host in the setting
+         *     webhooks.allowed_hosts (loopback only where webhooks.allow_loopback
+         *     is on, in development); otherwise 422 naming `url`. The first PUT,
+         *     and one with `rotate_secret: true`, generates a new signing secret
+         *     and returns it in `secret` — the only time it is shown; it is stored
+         *     encrypted. Events notification.created, notification.withdrawn and
+         *     visit.answered are then delivered to the URL, signed (Standard
+         *     Webhooks: headers webhook-id, webhook-timestamp, webhook-signature).
+         */
+        put: operations["putWebhook"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agencies/{id}/webhook/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agency id (an embassy). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        /**
+         * An embassy's webhook delivery log
+         * @description Administrators only (webhook.manage; 403). Every delivery, newest
+         *     first, keyset-paginated, with its attempts (time, status code,
+         *     error, duration). No person data: the event type and the delivery
+         *     id (the webhook-id header) only.
+         */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/users": {
@@ -1450,7 +1540,7 @@ export interface components {
                  * @description Stable: validation.required, validation.too_long,
                  *     validation.too_short, validation.country, validation.date,
                  *     validation.date_order, validation.unknown_reference,
-                 *     validation.enum or validation.invalid.
+                 *     validation.enum, validation.url_not_allowed or validation.invalid.
                  */
                 code?: string;
             }[];
@@ -1931,6 +2021,32 @@ export interface components {
             screening_notes?: string;
             victim_consents_to_embassy?: boolean;
             ct_proceedings_cleared?: boolean;
+            /**
+             * @description Counter-trafficking's reason for the decision this screening
+             *     records, kept as a screening decision of its own (GET
+             *     /persons/{id}/screening/history). Required (422) to clear a
+             *     possible or identified victim (trafficking_flag → cleared) and to
+             *     clear the proceedings (ct_proceedings_cleared → true); the
+             *     database refuses either without it (409).
+             */
+            reason?: string;
+        };
+        ScreeningDecision: {
+            /** Format: uuid */
+            id: string;
+            /** @enum {string} */
+            decision: "cleared" | "identified_victim" | "no_objection_to_proceedings";
+            reason: string;
+            flag_before: components["schemas"]["TraffickingFlag"];
+            /** Format: date-time */
+            decided_at: string;
+            /** @description The screener's name. */
+            decided_by: string;
+            agency: components["schemas"]["AgencyRef"];
+        };
+        ScreeningHistory: {
+            items: components["schemas"]["ScreeningDecision"][];
+            next_cursor: null;
         };
         PersonLinkCreate: {
             /** Format: uuid */
@@ -1983,6 +2099,16 @@ export interface components {
             deported_via: string;
             /** Format: date */
             entry_ban_until: string | null;
+            /** @description The open consular notification about the person (not withdrawn), or null. */
+            notification: null | {
+                /** Format: uuid */
+                id: string;
+                episode: number;
+                /** Format: date-time */
+                due_at: string;
+                /** Format: date-time */
+                acknowledged_at: string | null;
+            };
         };
         NationalList: {
             items: components["schemas"]["National"][];
@@ -2008,6 +2134,60 @@ export interface components {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+        };
+        Webhook: {
+            /** Format: uuid */
+            agency_id: string;
+            configured: boolean;
+            url: string | null;
+            enabled: boolean;
+            /** @description First bytes of the SHA-256 of the secret (hex) */
+            secret_hint: string | null;
+            /** Format: date-time */
+            secret_set_at: string | null;
+            /** Format: date-time */
+            updated_at: string | null;
+            version: number;
+            /** @description The new signing secret; only in the answer to the PUT that made it. */
+            secret?: string;
+        };
+        WebhookPut: {
+            url: string;
+            enabled?: boolean;
+            rotate_secret?: boolean;
+        };
+        WebhookAttempt: {
+            attempt: number;
+            /** Format: date-time */
+            at: string;
+            status_code: number | null;
+            error: string | null;
+            duration_ms: number;
+        };
+        WebhookDelivery: {
+            /**
+             * Format: uuid
+             * @description The webhook-id header of every attempt.
+             */
+            id: string;
+            /** @enum {string} */
+            event_type: "notification.created" | "notification.withdrawn" | "visit.answered";
+            /** @enum {string} */
+            status: "pending" | "delivered" | "failed" | "cancelled";
+            attempts: number;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            last_attempt_at: string | null;
+            last_status_code: number | null;
+            last_error: string | null;
+            /** Format: date-time */
+            delivered_at: string | null;
+            attempt_log: components["schemas"]["WebhookAttempt"][];
+        };
+        WebhookDeliveryList: {
+            items: components["schemas"]["WebhookDelivery"][];
+            next_cursor: string | null;
         };
         /**
          * @description The person of a notification or visit: for an embassy, fields of the
@@ -3855,6 +4035,35 @@ export interface operations {
             503: components["responses"]["Problem"];
         };
     };
+    screeningHistory: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Person id. */
+                id: components["parameters"]["PersonID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The decisions. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScreeningHistory"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
     listNotifications: {
         parameters: {
             query?: {
@@ -4298,6 +4507,104 @@ export interface operations {
             412: components["responses"]["Problem"];
             422: components["responses"]["Problem"];
             428: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    getWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agency id (an embassy). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The webhook. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    putWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description Agency id (an embassy). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WebhookPut"];
+            };
+        };
+        responses: {
+            /** @description The webhook after the change; `secret` when one was generated. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Webhook"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            413: components["responses"]["Problem"];
+            415: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
+            429: components["responses"]["Problem"];
+            500: components["responses"]["Problem"];
+            503: components["responses"]["Problem"];
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                /** @description Agency id (an embassy). */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of deliveries. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
+                };
+            };
+            401: components["responses"]["Problem"];
+            403: components["responses"]["Problem"];
+            404: components["responses"]["Problem"];
+            422: components["responses"]["Problem"];
             429: components["responses"]["Problem"];
             500: components["responses"]["Problem"];
             503: components["responses"]["Problem"];

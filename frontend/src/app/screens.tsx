@@ -110,6 +110,12 @@ export const screens: ScreenDef[] = [
     load: () => import("../screens/Agencies").then((m) => m.Agencies),
   },
   {
+    path: "admin/webhooks",
+    capability: "admin.manage",
+    nav: "nav.webhooks",
+    load: () => import("../consular/Webhooks").then((m) => m.Webhooks),
+  },
+  {
     path: "admin/users",
     capability: "admin.manage",
     nav: "nav.users",

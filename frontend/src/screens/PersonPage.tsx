@@ -1,7 +1,7 @@
 // One person: identity, custody, and the trafficking screening, which
 // counter-trafficking officers (and, for "suspected" only, the owner
 // agency's officers) may record.
-import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link, Navigate, useParams } from "react-router";
 import { api, unwrap } from "../api/client";
@@ -353,18 +353,24 @@ function ScreeningSection({
       body.victim_consents_to_embassy = f.get("victim_consents_to_embassy") === "on";
       const decision = f.get("ct_decision") === "cleared";
       const reason = String(f.get("ct_reason") ?? "").trim();
-      if (decision !== p.ct_proceedings_cleared) {
+      const flagged = p.trafficking_flag === "suspected" || p.trafficking_flag === "identified";
+      const clearsVictim = flagged && flag === "cleared";
+      if (decision !== p.ct_proceedings_cleared || clearsVictim) {
         if (!reason) {
           setReasonMissing(true);
           return;
         }
-        // The decision and its reason go into the screening history (the
-        // notes, never shown to the embassy), dated and signed.
-        const line = `[${new Date().toISOString().slice(0, 10)} ${me.user.name}] ${
-          decision ? decisionMarks.cleared : decisionMarks.held
-        }: ${reason}`;
-        notes = notes.trim() ? `${notes.trimEnd()}\n${line}` : line;
-        body.ct_proceedings_cleared = decision;
+        if (decision !== p.ct_proceedings_cleared) body.ct_proceedings_cleared = decision;
+        if (decision || clearsVictim) {
+          // The server keeps the decision and its reason as a row of the
+          // screening history (never shown to the embassy).
+          body.reason = reason;
+        } else {
+          // Holding the proceedings again is not a decision row: its
+          // reason goes into the notes, dated and signed.
+          const line = `[${new Date().toISOString().slice(0, 10)} ${me.user.name}] ${decisionMarks.held}: ${reason}`;
+          notes = notes.trim() ? `${notes.trimEnd()}\n${line}` : line;
+        }
       }
       setReasonMissing(false);
       body.screening_notes = notes;
@@ -385,7 +391,7 @@ function ScreeningSection({
           {p.ct_proceedings_cleared ? t("screening.decision.cleared") : t("screening.decision.held")}
         </dd>
       </dl>
-      <ScreeningHistory notes={p.screening_notes} />
+      <ScreeningHistory personId={p.id} version={p.version} notes={p.screening_notes} />
       {save.isSuccess && (
         <p className="alert ok" role="status">
           {t("screening.saved")}
@@ -460,20 +466,36 @@ function ScreeningSection({
 const decisionMarks = { cleared: "DECISION proceedings may go on", held: "DECISION proceedings held" } as const;
 
 /** The screening notes as a history: decision lines (dated, signed) stand out. */
-function ScreeningHistory({ notes }: { notes: string }) {
-  const { t } = useI18n();
-  if (!notes.trim()) return null;
+function ScreeningHistory({ personId, version, notes }: { personId: string; version: number; notes: string }) {
+  const { t, dateTime } = useI18n();
+  // Counter-trafficking's decisions, each its own row with its reason.
+  const decisions = useQuery({
+    queryKey: ["screening-history", personId, version],
+    queryFn: () =>
+      unwrap(api.GET("/api/v1/persons/{id}/screening/history", { params: { path: { id: personId } } })),
+    retry: false,
+  });
+  const items = decisions.data?.items ?? [];
   const lines = notes.split("\n").filter((l) => l.trim() !== "");
+  if (lines.length === 0 && items.length === 0) return null;
   return (
     <div>
       <h3>{t("screening.history")}</h3>
       <ul className="history" data-testid="screening-history">
+        {items.map((d) => (
+          <li key={d.id}>
+            <strong>{t(decisionKindLabels[d.decision])}</strong> · {dateTime(d.decided_at)} · {d.decided_by} (
+            {d.agency.name})
+            <br />
+            {t("screening.reason")}: {d.reason}
+          </li>
+        ))}
         {lines.map((l, i) => {
           const m = /^\[(\S+) ([^\]]*)\] (DECISION proceedings may go on|DECISION proceedings held): (.*)$/.exec(l);
-          if (!m) return <li key={i} className="prewrap">{l}</li>;
+          if (!m) return <li key={`n${i}`} className="prewrap">{l}</li>;
           const cleared = m[3] === decisionMarks.cleared;
           return (
-            <li key={i}>
+            <li key={`n${i}`}>
               <strong>{cleared ? t("screening.decision.cleared") : t("screening.decision.held")}</strong> · {m[1]} · {m[2]}
               <br />
               {t("screening.reason")}: {m[4]}
@@ -484,3 +506,9 @@ function ScreeningHistory({ notes }: { notes: string }) {
     </div>
   );
 }
+
+const decisionKindLabels = {
+  cleared: "screening.decisionKind.cleared",
+  identified_victim: "screening.decisionKind.identified_victim",
+  no_objection_to_proceedings: "screening.decision.cleared",
+} as const;
