@@ -126,6 +126,11 @@ func (p *Program) Serve(ctx context.Context, ln net.Listener) error {
 	if err := pingBlobs(ctx, p.Config.Blob, p.Blobs); err != nil {
 		return err
 	}
+	if s.PprofListen != "" {
+		if _, err := StartPprof(ctx, s.PprofListen, p.Log); err != nil {
+			return err
+		}
+	}
 	go RunSweeper(ctx, p.DB, p.Blobs, p.Config.Documents.SweepInterval, p.Config.Documents.SweepGrace, p.Log)
 	if p.AuditSigner != nil {
 		go RunAuditSequencer(ctx, p)
