@@ -50,7 +50,16 @@ func (r *Recorder) TraceQueryStart(ctx context.Context, _ *pgx.Conn, data pgx.Tr
 	if !r.on {
 		return ctx
 	}
-	args := append([]any(nil), data.Args...)
+	// The stdlib driver passes its options (result formats, exec mode) as
+	// leading arguments: they are not the statement's.
+	var args []any
+	for _, a := range data.Args {
+		switch a.(type) {
+		case pgx.QueryResultFormats, pgx.QueryResultFormatsByOID, pgx.QueryExecMode, pgx.QueryRewriter:
+			continue
+		}
+		args = append(args, a)
+	}
 	r.stmts = append(r.stmts, Statement{SQL: data.SQL, Args: args})
 	return context.WithValue(ctx, recorderKey{}, len(r.stmts)-1)
 }
