@@ -279,6 +279,9 @@ func run(ctx context.Context, args []string) error {
 			v[i] = f(r)
 		}
 		sort.Float64s(v)
+		if len(v)%2 == 0 {
+			return (v[len(v)/2-1] + v[len(v)/2]) / 2
+		}
 		return v[len(v)/2]
 	}
 	for wi, w := range works {
