@@ -99,16 +99,6 @@ func (c *lru[V]) remove(k [32]byte) {
 	delete(c.m, k)
 }
 
-// Len is the number of entries held (tests).
-func (c *lru[V]) len() int {
-	if c == nil {
-		return 0
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.m)
-}
-
 // verifiedToken is what a verified bearer token said.
 type verifiedToken struct {
 	id     identity
