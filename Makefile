@@ -8,7 +8,7 @@ export PATH := $(TOOLS):$(PATH)
 BIN := bin/casebridge
 GOFILES := $(shell find . -name '*.go' -not -path './.tools/*' -not -path './frontend/node_modules/*' 2>/dev/null)
 
-.PHONY: run test build lint vet gotest deps-run deps-test clean webapp frontend-check e2e bench-scale bench-bundles fuzz
+.PHONY: run test build lint vet gotest deps-run deps-test deps-bench clean webapp frontend-check e2e bench bench-scale bench-bundles fuzz
 
 # The web app (frontend/): npm ci when the lock file changed, then the Vite
 # build into frontend/dist/app, which the binary embeds (frontend/embed.go).
@@ -62,6 +62,9 @@ deps-run:
 deps-test:
 	@.ci/deps test
 
+deps-bench:
+	@.ci/deps bench
+
 clean:
 	rm -rf bin .tools $(WEB)/dist/app $(WEB)/node_modules
 
@@ -78,6 +81,17 @@ bench-scale: deps-run
 # (needs qpdf). Figures: docs/benchmarks.md.
 bench-bundles:
 	$(GO) run ./bench/bundlebench
+# The HTTP API at the planning scale against the anchors (not part of
+# `make test`): seeds BENCH_SCALE persons (default 1,000,000; the cluster is
+# kept in bench/out/scale-N and reused), starts the real server, and runs
+# wrk against it interleaved with pgbench running the server's own captured
+# statements, at 16 and 64 connections. Report: bench/out/http-N.md (copy
+# the figures into docs/benchmarks.md). BENCH_ARGS passes more flags, e.g.
+# BENCH_ARGS="-rounds 1 -duration 10s".
+BENCH_SCALE ?= 1000000
+BENCH_ARGS ?=
+bench: deps-bench
+	$(GO) run ./bench/cmd/httpbench -persons $(BENCH_SCALE) $(BENCH_ARGS)
 
 # Fuzzing: every parser of outside input, each for FUZZTIME (go test -fuzz
 # runs one target at a time). Seeds: testdata/fuzz/<Target> in each

@@ -22,6 +22,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/casebridge/casebridge/internal/access"
+	"github.com/casebridge/casebridge/internal/cases"
 	"github.com/casebridge/casebridge/internal/store"
 )
 
@@ -80,11 +81,14 @@ type Query struct {
 	Args    []any
 	// Anchor is true for queries that only serve as a reference point.
 	Anchor bool
+	// Shares names the agency when the principal sees cases only through
+	// shares: its plan must start from them (visibility_test.go).
+	Shares string
 }
 
 // The statements below mirror the services' (internal/persons selectNationals
-// and OfCase, internal/cases selectCases and List) as they are written; when
-// those change, change these.
+// and OfCase) as they are written; when those change, change these. The case
+// list is taken from internal/cases itself (ListSQL).
 
 // nationalsSQL is the embassy list: the consular view with each national's
 // charges.
@@ -95,20 +99,6 @@ const nationalsSQL = `SELECT n.id, n.family_name, n.given_names, n.sex, n.date_o
 		'status', ch.status, 'court_name', ch.court_name, 'hearing_date', ch.hearing_date)), '[]')
 	   FROM cb_consular_charges(n.id) ch)::text AS charges
 FROM consular_nationals n`
-
-// casesSQL is the case list: each case with its owner, court, the
-// principal's access and the number of linked persons it sees.
-const casesSQL = `SELECT c.id, c.reference, c.title, c.kind, c.status, c.summary, c.notes,
-	c.operation_name, c.operation_place, c.operation_date, c.legal_basis, c.hearing_date,
-	c.possible_victim, c.version, c.created_at, c.updated_at,
-	o.id AS owner_id, o.code AS owner_code, o.name AS owner_name, o.kind AS owner_kind,
-	ct.id AS court_id, ct.code AS court_code, ct.name AS court_name,
-	a.level AS access_level, cb_class_name(a.ceiling) AS access_ceiling,
-	(SELECT count(*) FROM case_persons cp WHERE cp.case_id = c.id) AS persons_count
-FROM cases c
-JOIN agencies o ON o.id = c.owner_agency_id
-LEFT JOIN agencies ct ON ct.id = c.court_agency_id
-CROSS JOIN LATERAL cb_case_access(c.id) a`
 
 // personsSQL reads persons in full (the second step of a case's persons).
 const personsSQL = `SELECT p.id, p.family_name, p.given_names, p.family_name_native, p.given_names_native,
@@ -181,24 +171,29 @@ func FindCursors(ctx context.Context, owner *gorm.DB, country string) (Cursors, 
 // (pages of 50: the services ask for one row more to know whether a next
 // page exists).
 func Queries(c Cursors) []Query {
-	caseList := casesSQL + "\n%s\nORDER BY c.updated_at DESC, c.id DESC\nLIMIT 51"
+	// The case list is the service's own statement (cases.ListSQL).
+	caseList := func(name, account, where string, args ...any) Query {
+		var w []string
+		if where != "" {
+			w = []string{where}
+		}
+		return Query{Name: name, Account: account, SQL: cases.ListSQL(w, 51), Args: cases.ListArgs(args)}
+	}
 	return []Query{
 		{Name: "embassy list, first page", Account: "emb-cn-liaison",
 			SQL: nationalsSQL + "\nORDER BY n.family_name, n.given_names, n.id LIMIT 51"},
 		{Name: "embassy list, page ~20", Account: "emb-cn-liaison",
 			SQL:  nationalsSQL + "\nWHERE (n.family_name, n.given_names, n.id) > (?, ?, ?)\nORDER BY n.family_name, n.given_names, n.id LIMIT 51",
 			Args: []any{c.EmbassyFamily, c.EmbassyGiven, c.EmbassyID}},
-		{Name: "case list, gdi officer", Account: "gdi-officer", SQL: fmt.Sprintf(caseList, "")},
-		{Name: "case list, gdi officer, status=investigation", Account: "gdi-officer",
-			SQL: fmt.Sprintf(caseList, "WHERE c.status IN (?)"), Args: []any{"investigation"}},
-		{Name: "case list, gdi officer, page ~20", Account: "gdi-officer",
-			SQL: fmt.Sprintf(caseList, "WHERE (c.updated_at, c.id) < (?, ?)"), Args: []any{c.CaseUpdated, c.CaseID}},
-		{Name: "case list, court clerk", Account: "court-clerk", SQL: fmt.Sprintf(caseList, "")},
-		{Name: "case list, ncct officer", Account: "ncct-officer", SQL: fmt.Sprintf(caseList, "")},
-		{Name: "case list, provincial police officer", Account: "psn-police-officer", SQL: fmt.Sprintf(caseList, "")},
-		{Name: "case list, embassy liaison (shares only)", Account: "emb-cn-liaison", SQL: fmt.Sprintf(caseList, "")},
-		{Name: "case list, embassy with few shares", Account: "emb-au-liaison", SQL: fmt.Sprintf(caseList, "")},
-		{Name: "case list, ministry coordinator", Account: "moi-coordinator", SQL: fmt.Sprintf(caseList, "")},
+		caseList("case list, gdi officer", "gdi-officer", ""),
+		caseList("case list, gdi officer, status=investigation", "gdi-officer", "c.status IN (?)", "investigation"),
+		caseList("case list, gdi officer, page ~20", "gdi-officer", "(c.updated_at, c.id) < (?, ?)", c.CaseUpdated, c.CaseID),
+		caseList("case list, court clerk", "court-clerk", ""),
+		caseList("case list, ncct officer", "ncct-officer", ""),
+		caseList("case list, provincial police officer", "psn-police-officer", ""),
+		onlyShares(caseList("case list, embassy liaison (shares only)", "emb-cn-liaison", ""), "emb-cn"),
+		onlyShares(caseList("case list, embassy with few shares", "emb-au-liaison", ""), "emb-au"),
+		caseList("case list, ministry coordinator", "moi-coordinator", ""),
 		{Name: "case's persons (links), gdi officer", Account: "gdi-officer",
 			SQL: `SELECT cp.role, cp.linked_at, p.id FROM case_persons cp JOIN persons p ON p.id = cp.person_id
 		WHERE cp.case_id = ? ORDER BY p.family_name, p.given_names, p.id LIMIT 51`,
@@ -211,6 +206,11 @@ func Queries(c Cursors) []Query {
 	}
 }
 
+func onlyShares(q Query, agency string) Query {
+	q.Shares = agency
+	return q
+}
+
 // Plan is the EXPLAIN (ANALYZE, BUFFERS) of one query.
 type Plan struct {
 	Query    Query
@@ -218,6 +218,9 @@ type Plan struct {
 	SeqScans []string // large tables read by a sequential scan
 	Nodes    []string // scan nodes: "Index Scan using x on t", …
 	Time     float64  // execution time reported, ms
+	// CasesRead is how many rows of cases the executed scans produced or
+	// filtered away (summed over loops): what the plan walked.
+	CasesRead float64
 }
 
 // Options for Explain.
@@ -262,6 +265,9 @@ func Explain(ctx context.Context, app *gorm.DB, p access.Principal, q Query, opt
 			}
 			desc += " on " + n.Relation
 			plan.Nodes = append(plan.Nodes, desc)
+			if n.Relation == "cases" {
+				plan.CasesRead += (n.Rows + n.Removed + n.Rechecks) * n.Loops
+			}
 			if n.Type == "Seq Scan" && slices.Contains(LargeTables, n.Relation) {
 				plan.SeqScans = append(plan.SeqScans, n.Relation)
 			}
@@ -289,10 +295,14 @@ func Explain(ctx context.Context, app *gorm.DB, p access.Principal, q Query, opt
 }
 
 type node struct {
-	Type     string `json:"Node Type"`
-	Relation string `json:"Relation Name"`
-	Index    string `json:"Index Name"`
-	Plans    []node `json:"Plans"`
+	Type     string  `json:"Node Type"`
+	Relation string  `json:"Relation Name"`
+	Index    string  `json:"Index Name"`
+	Rows     float64 `json:"Actual Rows"`
+	Loops    float64 `json:"Actual Loops"`
+	Removed  float64 `json:"Rows Removed by Filter"`
+	Rechecks float64 `json:"Rows Removed by Index Recheck"`
+	Plans    []node  `json:"Plans"`
 }
 
 func (n node) walk(fn func(node)) {

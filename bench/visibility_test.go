@@ -72,6 +72,23 @@ func TestListsUseIndexes(t *testing.T) {
 		if !strings.Contains(plan.Text, "actual time=") || strings.Contains(plan.Text, "rows=0 loops=1)\nPlanning") {
 			t.Errorf("%s: empty result\n%s", q.Name, plan.Text)
 		}
+		// A principal who sees cases only through shares reads about as
+		// many cases as it is shared, not the whole list in order.
+		if q.Shares != "" {
+			var shared float64
+			if err := w.owner.Raw(`SELECT count(DISTINCT s.case_id) FROM shares s JOIN agencies a ON a.id = s.agency_id
+				WHERE a.code = ?`, q.Shares).Scan(&shared).Error; err != nil {
+				t.Fatal(err)
+			}
+			var all float64
+			if err := w.owner.Raw(`SELECT count(*) FROM cases`).Scan(&all).Error; err != nil {
+				t.Fatal(err)
+			}
+			if plan.CasesRead > 2*shared+10 {
+				t.Errorf("%s: the plan read %.0f of %.0f cases for %.0f shared to %s\n%s", q.Name, plan.CasesRead, all, shared, q.Shares, plan.Text)
+			}
+			t.Logf("%s: read %.0f of %.0f cases (%.0f shared)", q.Name, plan.CasesRead, all, shared)
+		}
 	}
 }
 

@@ -163,6 +163,11 @@ func (p *Program) Serve(ctx context.Context, ln net.Listener) error {
 			p.Log.Warn("stop job queue", "error", err.Error())
 		}
 	}()
+	if s.PprofListen != "" {
+		if _, err := StartPprof(ctx, s.PprofListen, p.Log); err != nil {
+			return err
+		}
+	}
 	if p.AuditSigner != nil {
 		go RunAuditSequencer(ctx, p)
 	}

@@ -43,6 +43,12 @@ type Config struct {
 	JWKSRefreshInterval time.Duration
 	IdleTimeout         time.Duration
 	AbsoluteTimeout     time.Duration
+	// PrincipalCacheTTL and PrincipalCacheSize bound the resolved
+	// principals kept for bearer tokens; TokenCacheSize the verified tokens
+	// (cache.go). Zero sizes turn them off.
+	PrincipalCacheTTL  time.Duration
+	PrincipalCacheSize int
+	TokenCacheSize     int
 	// SecureCookies marks cookies Secure (and gives them the __Host- prefix).
 	SecureCookies bool
 	// HTTPClient talks to the provider; default: a client with a 15s timeout.
@@ -62,6 +68,7 @@ func ConfigFrom(cfg config.Config, log *slog.Logger) Config {
 		Scopes: a.Scopes, Audience: a.Audience, AgencyClaim: a.AgencyClaim, RolesClaim: a.RolesClaim,
 		SigningAlgs: a.SigningAlgs, ClockSkew: a.ClockSkew, JWKSRefreshInterval: a.JWKSRefreshInterval,
 		IdleTimeout: a.SessionIdleTimeout, AbsoluteTimeout: a.SessionAbsoluteTimeout,
+		PrincipalCacheTTL: a.PrincipalCacheTTL, PrincipalCacheSize: a.PrincipalCacheSize, TokenCacheSize: a.TokenCacheSize,
 		SecureCookies: !plainLoopback(public),
 		Log:           log,
 	}
@@ -94,6 +101,9 @@ type Service struct {
 	cfg  Config
 	log  *slog.Logger
 	prov *providerCache
+
+	tokens     *lru[verifiedToken]
+	principals *lru[cachedPrincipal]
 }
 
 // New builds the Service. It does not contact the provider: discovery
@@ -124,7 +134,10 @@ func New(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("new auth service: signature algorithm %q is never accepted", alg)
 		}
 	}
-	s := &Service{cfg: cfg, log: cfg.Log.With("component", "auth")}
+	s := &Service{cfg: cfg, log: cfg.Log.With("component", "auth"), tokens: newLRU[verifiedToken](cfg.TokenCacheSize)}
+	if cfg.PrincipalCacheTTL > 0 {
+		s.principals = newLRU[cachedPrincipal](cfg.PrincipalCacheSize)
+	}
 	s.prov = &providerCache{svc: s}
 	return s, nil
 }

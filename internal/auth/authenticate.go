@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/casebridge/casebridge/internal/access"
 )
@@ -65,25 +66,10 @@ func (s *Service) authenticateBearer(ctx context.Context, raw string) (access.Pr
 	if err != nil {
 		return p, err
 	}
-	tok, err := r.bearer.Verify(s.clientContext(ctx), raw)
-	if err != nil && r.keys != nil {
-		if down := r.keys.unavailable(); down != nil {
-			return p, fmt.Errorf("%w: the identity provider's keys cannot be fetched: %w", ErrUnavailable, down)
-		}
-	}
+	id, err := s.verifyBearer(ctx, r, raw)
 	if err != nil {
-		s.recordAuthEvent(ctx, authEvent{Kind: eventBearerRefused, Method: "bearer", Reason: "invalid_token", Err: err})
-		return p, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return p, err
 	}
-	var claims map[string]any
-	if err := tok.Claims(&claims); err != nil {
-		return p, fmt.Errorf("%w: claims: %w", ErrInvalidToken, err)
-	}
-	if err := s.checkNotBefore(claims); err != nil {
-		s.recordAuthEvent(ctx, authEvent{Kind: eventBearerRefused, Method: "bearer", Reason: "not_yet_valid", Err: err})
-		return p, fmt.Errorf("%w: %w", ErrInvalidToken, err)
-	}
-	id := s.identityFrom(tok.Issuer, claims)
 	p, err = s.principalFor(ctx, id, false)
 	if err != nil {
 		var refused *RefusedError
@@ -99,4 +85,45 @@ func (s *Service) authenticateBearer(ctx context.Context, raw string) (access.Pr
 		return p, err
 	}
 	return p, nil
+}
+
+// verifyBearer verifies raw, or finds it verified before (cache.go): a
+// token is verified once while it is valid and the provider's key set has
+// not been fetched again since.
+func (s *Service) verifyBearer(ctx context.Context, r *remote, raw string) (identity, error) {
+	key := tokenKey(raw)
+	var gen uint64
+	if r.keys != nil {
+		// Read before verifying: a fetch during verification only makes the
+		// entry older than the set, never newer than what verified it.
+		gen = r.keys.generation()
+	}
+	if v, ok := s.tokens.get(key, time.Now()); ok {
+		if v.keyGen == gen {
+			return v.id, nil
+		}
+		s.tokens.remove(key)
+	}
+	tok, err := r.bearer.Verify(s.clientContext(ctx), raw)
+	if err != nil && r.keys != nil {
+		if down := r.keys.unavailable(); down != nil {
+			return identity{}, fmt.Errorf("%w: the identity provider's keys cannot be fetched: %w", ErrUnavailable, down)
+		}
+	}
+	if err != nil {
+		s.recordAuthEvent(ctx, authEvent{Kind: eventBearerRefused, Method: "bearer", Reason: "invalid_token", Err: err})
+		return identity{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	var claims map[string]any
+	if err := tok.Claims(&claims); err != nil {
+		return identity{}, fmt.Errorf("%w: claims: %w", ErrInvalidToken, err)
+	}
+	if err := s.checkNotBefore(claims); err != nil {
+		s.recordAuthEvent(ctx, authEvent{Kind: eventBearerRefused, Method: "bearer", Reason: "not_yet_valid", Err: err})
+		return identity{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+	}
+	id := s.identityFrom(tok.Issuer, claims)
+	// go-oidc accepts the token while now - skew <= exp.
+	s.tokens.put(key, verifiedToken{id: id, keyGen: gen}, tok.Expiry.Add(s.cfg.ClockSkew))
+	return id, nil
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/casebridge/casebridge/internal/app"
 	"github.com/casebridge/casebridge/internal/config"
 	"github.com/casebridge/casebridge/internal/devidp"
+	"github.com/casebridge/casebridge/internal/store"
 	"github.com/casebridge/casebridge/internal/testenv"
 )
 
@@ -48,6 +49,8 @@ type env struct {
 type envOptions struct {
 	idp    devidp.Config
 	config func(*config.Config)
+	// tracer, when set, sees every statement of the portal's pool.
+	tracer *store.Recorder
 }
 
 func newEnv(t *testing.T, opt envOptions) *env {
@@ -60,7 +63,15 @@ func newEnv(t *testing.T, opt envOptions) *env {
 		}
 	})
 	db := testenv.NewDatabase(t)
+	var err error
 	appDB := testenv.Open(t, db.AppURL)
+	if opt.tracer != nil {
+		appDB, err = store.Open(ctx, db.AppURL, store.Options{MaxOpenConns: 10, Tracer: opt.tracer})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = store.Close(appDB) })
+	}
 	e.owner = testenv.Open(t, db.OwnerURL)
 	demo, err := devidp.Demo()
 	if err != nil {

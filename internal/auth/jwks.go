@@ -32,7 +32,8 @@ type keySet struct {
 	keys      []jose.JSONWebKey
 	fetchedAt time.Time // last attempt, successful or not
 	fetches   int
-	lastErr   error // of the last fetch; nil once one succeeded
+	gen       uint64 // counts successful fetches: a verified-token cache entry is as old as its generation
+	lastErr   error  // of the last fetch; nil once one succeeded
 }
 
 // errUnknownKey: the token names no key of the provider's set.
@@ -92,6 +93,7 @@ func (ks *keySet) keysFor(ctx context.Context, kid string) ([]jose.JSONWebKey, e
 		return nil, fmt.Errorf("%w: fetch keys: %w", ErrUnavailable, err)
 	}
 	ks.keys = keys
+	ks.gen++
 	if m := match(ks.keys, kid); len(m) > 0 {
 		return m, nil
 	}
@@ -142,6 +144,13 @@ func (ks *keySet) Fetches() int {
 	ks.mu.Lock()
 	defer ks.mu.Unlock()
 	return ks.fetches
+}
+
+// generation counts the successful fetches of the set.
+func (ks *keySet) generation() uint64 {
+	ks.mu.Lock()
+	defer ks.mu.Unlock()
+	return ks.gen
 }
 
 // unavailable reports why no token can be verified: the key set was never

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -100,6 +101,14 @@ func (s *Service) principalFor(ctx context.Context, id identity, touch bool) (ac
 	case !a.Enabled:
 		return p, &RefusedError{Reason: "agency_disabled", Agency: id.Agency}
 	}
+	key := identityKey(id)
+	if !touch {
+		// The same claims resolved against the same, enabled agency row:
+		// the users row is as sign-in left it, nothing to write.
+		if c, ok := s.principals.get(key, time.Now()); ok && c.agency == a {
+			return c.p, nil
+		}
+	}
 	kind := access.Kind(a.Kind)
 	roles, dropped := access.FilterRoles(kind, id.Roles)
 	if len(dropped) > 0 {
@@ -117,11 +126,15 @@ func (s *Service) principalFor(ctx context.Context, id identity, touch bool) (ac
 	if err != nil {
 		return p, fmt.Errorf("record user %s at %s: %w", id.Subject, id.Issuer, err)
 	}
-	return access.Principal{
+	p = access.Principal{
 		UserID: uid, Issuer: id.Issuer, Subject: id.Subject, Name: id.Name,
 		AgencyID: a.ID, AgencyCode: a.Code, AgencyName: a.Name, Kind: kind, Country: a.Country.String,
 		Roles: roles,
-	}, nil
+	}
+	if !touch {
+		s.principals.put(key, cachedPrincipal{p: p, agency: a}, time.Now().Add(s.cfg.PrincipalCacheTTL))
+	}
+	return p, nil
 }
 
 // truncate cuts s to at most n bytes on a rune boundary.

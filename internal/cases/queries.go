@@ -68,11 +68,67 @@ func queryCases(ctx context.Context, where []string, args []any, order string, l
 	if limit > 0 {
 		q += fmt.Sprintf("\nLIMIT %d", limit)
 	}
-	var rows []caseRow
-	if err := store.DB(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
+	return scanCases(ctx, q, args)
+}
+
+// scanCases runs q and scans its rows (selectCases' columns, in order)
+// without GORM's reflection, which took a quarter of a case list's CPU.
+func scanCases(ctx context.Context, q string, args []any) ([]caseRow, error) {
+	rows, err := store.DB(ctx).Raw(q, args...).Rows()
+	if err != nil {
 		return nil, fmt.Errorf("query cases: %w", err)
 	}
-	return rows, nil
+	defer rows.Close()
+	var out []caseRow
+	for rows.Next() {
+		var r caseRow
+		if err := rows.Scan(&r.ID, &r.Reference, &r.Title, &r.Kind, &r.Status, &r.Summary, &r.Notes,
+			&r.OperationName, &r.OperationPlace, &r.OperationDate, &r.LegalBasis, &r.HearingDate,
+			&r.PossibleVictim, &r.Version, &r.CreatedAt, &r.UpdatedAt,
+			&r.OwnerID, &r.OwnerCode, &r.OwnerName, &r.OwnerKind,
+			&r.CourtID, &r.CourtCode, &r.CourtName,
+			&r.AccessLevel, &r.AccessCeiling, &r.PersonsCount); err != nil {
+			return nil, fmt.Errorf("scan cases: %w", err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("query cases: %w", err)
+	}
+	return out, nil
+}
+
+// ListSQL is the statement of a page of the case list: the cases matching
+// every condition of where, most recently updated first, at most limit.
+// Its two branches are chosen by cb_sees_only_shared_cases() (an InitPlan,
+// evaluated once; the branch whose one-time filter is false never runs):
+// a principal who sees cases only through shares (an embassy) starts from
+// its shares, a handful of rows, instead of walking every case in list
+// order through the policy; everyone else walks the list index as before.
+// Row-Level Security filters both. The arguments of where are needed twice:
+// ListArgs.
+func ListSQL(where []string, limit int) string {
+	cond := ""
+	if len(where) > 0 {
+		cond = " AND " + strings.Join(where, " AND ")
+	}
+	// Each branch is ordered and limited on its own, so the usual one
+	// plans exactly as the list always did (the list index, walked under
+	// the LIMIT), and the outer sort sees at most one page.
+	page := fmt.Sprintf("\nORDER BY c.updated_at DESC, c.id DESC LIMIT %d", limit)
+	return "(" + selectCases + "\nWHERE NOT (SELECT cb_sees_only_shared_cases())" + cond + page + ")" +
+		"\nUNION ALL\n(" + selectCases +
+		"\nWHERE (SELECT cb_sees_only_shared_cases()) AND c.id IN (SELECT sc FROM cb_shared_cases() sc)" + cond + page + ")" +
+		fmt.Sprintf("\nORDER BY updated_at DESC, id DESC LIMIT %d", limit)
+}
+
+// ListArgs are the arguments of ListSQL for where's arguments args.
+func ListArgs(args []any) []any {
+	return append(append(make([]any, 0, 2*len(args)), args...), args...)
+}
+
+func listCases(ctx context.Context, where []string, args []any, limit int) ([]caseRow, error) {
+	return scanCases(ctx, ListSQL(where, limit), ListArgs(args))
 }
 
 // getCase is the list filtered by id: a case the principal has no grant

@@ -229,7 +229,7 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	}
 	var pg Page
 	err = store.WithTx(ctx, func(ctx context.Context) error {
-		rows, err := queryCases(ctx, where, args, "ORDER BY c.updated_at DESC, c.id DESC", f.Limit+1)
+		rows, err := listCases(ctx, where, args, f.Limit+1)
 		if err != nil {
 			return err
 		}

@@ -47,6 +47,17 @@ type Auth struct {
 	// SessionAbsoluteTimeout ends it that long after sign-in regardless.
 	SessionIdleTimeout     time.Duration `yaml:"session_idle_timeout"`
 	SessionAbsoluteTimeout time.Duration `yaml:"session_absolute_timeout"`
+	// PrincipalCacheTTL is how long a bearer token holder's resolved
+	// principal is kept, keyed by issuer, subject and every claim it was
+	// built from, so a request writes nothing to users unless the claims
+	// changed; the agency is still checked (enabled) on every request.
+	// PrincipalCacheSize bounds the entries; 0 turns the cache off.
+	PrincipalCacheTTL  time.Duration `yaml:"principal_cache_ttl"`
+	PrincipalCacheSize int           `yaml:"principal_cache_size"`
+	// TokenCacheSize bounds the verified bearer tokens kept (by SHA-256,
+	// until their exp) so a repeated token is not verified again; 0 turns
+	// the cache off.
+	TokenCacheSize int `yaml:"token_cache_size"`
 }
 
 func defaultAuth() Auth {
@@ -60,6 +71,9 @@ func defaultAuth() Auth {
 		JWKSRefreshInterval:    10 * time.Second,
 		SessionIdleTimeout:     30 * time.Minute,
 		SessionAbsoluteTimeout: 12 * time.Hour,
+		PrincipalCacheTTL:      time.Minute,
+		PrincipalCacheSize:     10000,
+		TokenCacheSize:         10000,
 	}
 }
 
@@ -126,6 +140,12 @@ func (c Config) validateAuth() error {
 		return &Error{Setting: "auth.session_idle_timeout", Msg: "must be at least 1m"}
 	case a.SessionAbsoluteTimeout < a.SessionIdleTimeout:
 		return &Error{Setting: "auth.session_absolute_timeout", Msg: "must be at least auth.session_idle_timeout"}
+	case a.PrincipalCacheTTL < 0 || a.PrincipalCacheTTL > time.Hour:
+		return &Error{Setting: "auth.principal_cache_ttl", Msg: "must be between 0s and 1h"}
+	case a.PrincipalCacheSize < 0 || a.PrincipalCacheSize > 1_000_000:
+		return &Error{Setting: "auth.principal_cache_size", Msg: "must be between 0 and 1000000"}
+	case a.TokenCacheSize < 0 || a.TokenCacheSize > 1_000_000:
+		return &Error{Setting: "auth.token_cache_size", Msg: "must be between 0 and 1000000"}
 	}
 	return nil
 }

@@ -63,6 +63,9 @@ type Server struct {
 	// second, after UploadGrace: a slower one is cut (408).
 	UploadMinRate int64         `yaml:"upload_min_rate"`
 	UploadGrace   time.Duration `yaml:"upload_grace"`
+	// PprofListen, when set, serves Go's profiles (net/http/pprof) on this
+	// loopback address, apart from the portal. Empty (the default): off.
+	PprofListen string `yaml:"pprof_listen"`
 }
 
 // Database holds the PostgreSQL settings.
@@ -283,6 +286,22 @@ func setValue(f reflect.Value, s string) error {
 func (c Config) Validate(mode string) error {
 	checks := []func() error{
 		func() error { return checkListen("server.listen", c.Server.Listen) },
+		func() error {
+			if c.Server.PprofListen == "" {
+				return nil
+			}
+			if err := checkListen("server.pprof_listen", c.Server.PprofListen); err != nil {
+				return err
+			}
+			host, _, _ := net.SplitHostPort(c.Server.PprofListen)
+			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+				return &Error{Setting: "server.pprof_listen", Msg: fmt.Sprintf("%q: profiles are served on a loopback address only (127.0.0.1:PORT)", c.Server.PprofListen)}
+			}
+			if c.Server.PprofListen == c.Server.Listen {
+				return &Error{Setting: "server.pprof_listen", Msg: "must differ from server.listen"}
+			}
+			return nil
+		},
 		func() error {
 			if c.Server.PublicURL == "" {
 				return nil

@@ -90,6 +90,9 @@ func safeMethod(m string) bool {
 
 // authFail answers an API request whose credentials were refused.
 func authFail(c *gin.Context, err error) {
+	if clientGone(c, err) {
+		return
+	}
 	var refused *auth.RefusedError
 	switch {
 	case errors.Is(err, auth.ErrInvalidToken):

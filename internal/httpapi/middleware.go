@@ -64,7 +64,35 @@ func recovery(log *slog.Logger) gin.HandlerFunc {
 	}
 }
 
-// accessLog writes one structured line per request.
+// StatusClientClosedRequest is the status recorded (access log, metrics)
+// for a request whose client went away before it was answered: nginx's 499.
+// It is never a server error.
+const StatusClientClosedRequest = 499
+
+const cancelledKey = "client_cancelled"
+
+// clientGone answers (and reports true) when the request failed because
+// its client went away: the request's context ends only when the client
+// disconnects (or the server shuts down), and a statement cut short by it
+// fails with whatever error the driver gives. Nobody is there to read a
+// problem: the request is recorded as cancelled, 499, not as a failure.
+func clientGone(c *gin.Context, err error) bool {
+	ctxErr := c.Request.Context().Err()
+	if ctxErr == nil {
+		return false
+	}
+	c.Set(cancelledKey, err.Error())
+	if !c.Writer.Written() {
+		c.Status(StatusClientClosedRequest)
+		c.Writer.WriteHeaderNow()
+	}
+	c.Abort()
+	return true
+}
+
+// accessLog writes one structured line per request: INFO (also for a
+// request cancelled by its client: 499, with the error it cut short), ERROR
+// for a server error.
 func accessLog(log *slog.Logger) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		start := time.Now()
@@ -79,6 +107,9 @@ func accessLog(log *slog.Logger) gin.HandlerFunc {
 			attrs = append(attrs, "agency", p.AgencyCode, "user", p.UserID.String())
 		}
 		level := slog.LevelInfo
+		if why, ok := c.Get(cancelledKey); ok {
+			attrs = append(attrs, "cancelled", true, "cancelled_during", why)
+		}
 		if c.Writer.Status() >= 500 {
 			level = slog.LevelError
 		}

@@ -60,6 +60,9 @@ var errTruncated = errors.New("request body truncated")
 // Errors that are not domain kinds become a 500 whose detail says nothing
 // about the cause; the log has it, under the request id.
 func Fail(c *gin.Context, err error) {
+	if clientGone(c, err) {
+		return
+	}
 	p := Problem{Instance: c.Request.URL.Path, RequestID: RequestID(c)}
 	for _, k := range kinds {
 		if errors.Is(err, k.err) {

@@ -178,7 +178,7 @@ func Run(ctx context.Context, ownerURL string, opt Options) (Result, error) {
 		if c.table == "case_persons" {
 			// See the package comment: derived columns are written with
 			// the rows and checked below.
-			if _, err := tx.Exec(ctx, "ALTER TABLE case_persons DISABLE TRIGGER case_persons_changed"); err != nil {
+			if _, err := tx.Exec(ctx, "ALTER TABLE case_persons DISABLE TRIGGER case_persons_linked"); err != nil {
 				return res, fmt.Errorf("seed: disable link trigger: %w", err)
 			}
 		}
@@ -194,7 +194,7 @@ func Run(ctx context.Context, ownerURL string, opt Options) (Result, error) {
 			}
 		}
 		if c.table == "case_persons" {
-			if _, err := tx.Exec(ctx, "ALTER TABLE case_persons ENABLE TRIGGER case_persons_changed"); err != nil {
+			if _, err := tx.Exec(ctx, "ALTER TABLE case_persons ENABLE TRIGGER case_persons_linked"); err != nil {
 				return res, fmt.Errorf("seed: enable link trigger: %w", err)
 			}
 		}

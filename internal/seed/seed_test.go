@@ -86,7 +86,7 @@ func TestSeed(t *testing.T) {
 		t.Fatalf("persons after two runs: %v", n)
 	}
 	var enabled string
-	if err := conn.QueryRow(ctx, "SELECT tgenabled FROM pg_trigger WHERE tgname = 'case_persons_changed'").Scan(&enabled); err != nil || enabled != "O" {
+	if err := conn.QueryRow(ctx, "SELECT tgenabled FROM pg_trigger WHERE tgname = 'case_persons_linked'").Scan(&enabled); err != nil || enabled != "O" {
 		t.Fatalf("link trigger after seeding: %q (%v), want enabled (O)", enabled, err)
 	}
 	if err := seed.CheckDerived(ctx, conn); err != nil {

@@ -34,6 +34,10 @@ END $$;
 CREATE OR REPLACE TRIGGER persons_custody_episode BEFORE INSERT OR UPDATE ON persons
     FOR EACH ROW EXECUTE FUNCTION cb_person_custody_episode();
 
+-- Row by row for an update (the API changes one person at a time; a
+-- trigger with a column list cannot see a transition table), once per
+-- statement for inserts (an import inserts 10,000 persons in one
+-- statement): the same two steps over the inserted rows.
 CREATE OR REPLACE FUNCTION cb_person_notifications() RETURNS trigger
     LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
     AS $$
@@ -56,10 +60,35 @@ BEGIN
     RETURN NULL;
 END $$;
 CREATE OR REPLACE TRIGGER persons_notifications
-    AFTER INSERT OR UPDATE OF nationality, custody_status, consular_notification, trafficking_flag,
-                              victim_consents_to_embassy ON persons
+    AFTER UPDATE OF nationality, custody_status, consular_notification, trafficking_flag,
+                    victim_consents_to_embassy ON persons
     FOR EACH ROW EXECUTE FUNCTION cb_person_notifications();
 REVOKE ALL ON FUNCTION cb_person_notifications() FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION cb_persons_inserted_notifications() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp
+    AS $$
+BEGIN
+    UPDATE consular_notifications cn SET withdrawn_at = now()
+      FROM cb_new_persons n
+     WHERE cn.person_id = n.id AND cn.withdrawn_at IS NULL
+       AND (cn.country <> n.nationality
+            OR NOT cb_consular_conditions(n.custody_status, n.consular_notification,
+                                          n.trafficking_flag, n.victim_consents_to_embassy));
+    INSERT INTO consular_notifications (person_id, country, episode)
+    SELECT n.id, n.nationality, n.custody_episode FROM cb_new_persons n
+     WHERE n.custody_status IN ('detained', 'charged', 'convicted', 'awaiting_deportation')
+       AND cb_consular_conditions(n.custody_status, n.consular_notification,
+                                  n.trafficking_flag, n.victim_consents_to_embassy)
+    ON CONFLICT ON CONSTRAINT consular_notifications_once DO UPDATE
+        SET withdrawn_at = NULL, due_at = now()
+      WHERE consular_notifications.withdrawn_at IS NOT NULL;
+    RETURN NULL;
+END $$;
+DROP TRIGGER IF EXISTS persons_notifications_insert ON persons;
+CREATE TRIGGER persons_notifications_insert AFTER INSERT ON persons
+    REFERENCING NEW TABLE AS cb_new_persons FOR EACH STATEMENT EXECUTE FUNCTION cb_persons_inserted_notifications();
+REVOKE ALL ON FUNCTION cb_persons_inserted_notifications() FROM PUBLIC;
 
 -- Whether the principal's agency owns a case that links person p as
 -- detainee or suspect: its staff see and (officers, supervisors) answer the
