@@ -741,10 +741,11 @@ func documentExists(ctx context.Context, id string) bool {
 }
 
 // ParseRevision reads an If-Match value: the quoted revision the document
-// ETag carries ("3" or W/"3"). Empty: nil.
+// ETag carries ("3" or W/"3"). Empty or "*" (any current representation,
+// RFC 9110 §13.1.1): nil, no condition.
 func ParseRevision(ifMatch string) (*int, error) {
 	v := strings.TrimSpace(ifMatch)
-	if v == "" {
+	if v == "" || v == "*" {
 		return nil, nil
 	}
 	v = strings.TrimPrefix(v, "W/")
