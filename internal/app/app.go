@@ -103,6 +103,7 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger) (*Program, error) {
 	}
 	p.Blobs = blobs
 	p.Documents = documents.NewService(blobs, cfg.Documents.MaxSize, log)
+	p.Documents.SetAgencyDailyQuota(cfg.Documents.AgencyDailyQuota)
 	authSvc, err := auth.New(auth.ConfigFrom(cfg, log))
 	if err != nil {
 		return nil, Startupf("auth: %v", err)

@@ -333,6 +333,13 @@ export interface paths {
          *     doc/xls); the declared type and the file name play no part. The file
          *     name is kept as metadata only, sanitised. The document row is
          *     committed only once the bytes are durable.
+         *
+         *     When `documents.agency_daily_quota` is set, an agency's uploads (new
+         *     documents and new versions) may add at most that many bytes per UTC
+         *     day, checked in the transaction that commits the upload; over it
+         *     the answer is 429 with code `documents.quota_exceeded`, a detail
+         *     naming the quota and the bytes used, and `Retry-After` (seconds until
+         *     00:00 UTC); nothing is kept.
          */
         post: operations["uploadDocument"];
         delete?: never;
@@ -400,8 +407,9 @@ export interface paths {
         /**
          * Upload a new version
          * @description `multipart/form-data` with one `file` part, streamed and checked as
-         *     for an upload. `If-Match` (the document's ETag) is optional; a stale
-         *     one is 412. Withdrawn documents take no new versions (409).
+         *     for an upload, and counted in the agency's upload quota (429 when
+         *     over it). `If-Match` (the document's ETag) is optional; a stale
+         *     one is 412, `*` is no check. Withdrawn documents take no new versions (409).
          */
         post: operations["addDocumentVersion"];
         delete?: never;
@@ -2093,9 +2101,9 @@ export interface components {
          *     successful responses are stored.
          */
         IdempotencyKey: string;
-        /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+        /** @description The ETag of the caller's last read. Missing is 428; another version is 412. "*" matches whatever version is current (RFC 9110 §13.1.1): the write proceeds without a version check. */
         IfMatchRequired: string;
-        /** @description The ETag of the caller's last read; when given, another version is 412. */
+        /** @description The ETag of the caller's last read; when given, another version is 412. "*" is no version check. */
         IfMatchOptional: string;
         /** @description Case id. */
         CaseID: string;
@@ -2988,7 +2996,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. "*" matches whatever version is current (RFC 9110 §13.1.1): the write proceeds without a version check. */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
@@ -3031,7 +3039,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag of the caller's last read; when given, another version is 412. */
+                /** @description The ETag of the caller's last read; when given, another version is 412. "*" is no version check. */
                 "If-Match"?: components["parameters"]["IfMatchOptional"];
                 /**
                  * @description 1–200 visible ASCII characters chosen by the client. The first
@@ -3430,7 +3438,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. "*" matches whatever version is current (RFC 9110 §13.1.1): the write proceeds without a version check. */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
@@ -3472,7 +3480,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag of the caller's last read; when given, another version is 412. */
+                /** @description The ETag of the caller's last read; when given, another version is 412. "*" is no version check. */
                 "If-Match"?: components["parameters"]["IfMatchOptional"];
                 /**
                  * @description 1–200 visible ASCII characters chosen by the client. The first
@@ -3928,7 +3936,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. "*" matches whatever version is current (RFC 9110 §13.1.1): the write proceeds without a version check. */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
