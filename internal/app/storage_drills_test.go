@@ -10,8 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/blob"
@@ -183,16 +185,109 @@ func TestDrillBlobStoreFullAndReadOnly(t *testing.T) {
 	tmpEmpty("at the end")
 
 	// Invariants.
-	checkDocumentInvariants(t, a, blobDir, acknowledged)
+	blobs, err := blob.NewLocal(blobDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDocumentInvariants(t, a, blobs, acknowledged)
 	if got := docs() - initial; got != len(acknowledged) {
 		t.Errorf("%d documents added to the case, %d acknowledged", got, len(acknowledged))
 	}
 }
 
+// Fault drill: the S3 server goes away and comes back. The server under
+// test reaches versitygw through a TCP proxy that is cut (connections
+// closed, new ones refused) — the shared versitygw of the test process
+// keeps running for the other tests, so "down" is what the portal sees,
+// not a stopped process. While it is down, uploads, downloads and /readyz
+// answer 503 with Retry-After naming the document store; once it is back
+// everything works again without a restart. Invariants as for the local
+// store.
+func TestDrillS3DownAndBack(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault drill")
+	}
+	t.Parallel()
+	s3cfg := testenv.S3(t)
+	proxy := newTCPProxy(t, strings.TrimPrefix(s3cfg.Endpoint, "http://"))
+	a := newCaseAPI(t, func(c *config.Config) {
+		c.Blob = config.Blob{Backend: "s3", S3Endpoint: "http://" + proxy.addr, S3Region: s3cfg.Region,
+			S3Bucket: s3cfg.Bucket, S3AccessKey: s3cfg.AccessKey, S3SecretKey: s3cfg.SecretKey,
+			S3PathStyle: true, S3PartSize: 5 << 20, S3Concurrency: 2}
+	})
+	owned := a.w.Case("owned").ID.String()
+	path := "/api/v1/cases/" + owned + "/documents"
+	meta := `{"title": "Statement", "kind": "other", "classification": "restricted"}`
+	acknowledged := map[string]string{}
+	n := 0
+	upload := func() response {
+		t.Helper()
+		n++
+		body := fmt.Sprintf("%%PDF-1.4\n%% s3 drill %d\n%%%%EOF\n", n)
+		r := a.upload("gdi-officer", path, meta, fmt.Sprintf("s%d.pdf", n), body)
+		if r.status == 201 {
+			var d struct {
+				ID string `json:"id"`
+			}
+			if err := json.Unmarshal(r.body, &d); err != nil {
+				t.Fatal(err)
+			}
+			sum := sha256.Sum256([]byte(body))
+			acknowledged[d.ID] = hex.EncodeToString(sum[:])
+		}
+		return r
+	}
+	var first string
+	if r := upload(); r.status != 201 {
+		t.Fatalf("upload before the drill: %d %s", r.status, r.body)
+	}
+	for id := range acknowledged {
+		first = id
+	}
+	var before int
+	a.scan(&before, `SELECT count(*) FROM documents WHERE case_id = ?`, owned)
+
+	proxy.down()
+	start := time.Now()
+	wantProblem(t, "upload with S3 down", upload(), 503, true, "document store")
+	wantProblem(t, "download with S3 down", a.request("gdi-officer", "GET", "/api/v1/documents/"+first+"/content", ""), 503, true, "document store")
+	wantProblem(t, "readyz with S3 down", a.request("", "GET", "/readyz", ""), 503, true, "document store")
+	t.Logf("three answers with S3 down took %s", time.Since(start).Round(time.Millisecond))
+	var during int
+	a.scan(&during, `SELECT count(*) FROM documents WHERE case_id = ?`, owned)
+	if during != before {
+		t.Errorf("a refused upload left a document row")
+	}
+
+	proxy.up()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		r := a.request("", "GET", "/readyz", "")
+		if r.status == 200 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("readyz not 200 15 s after S3 came back: %d %s", r.status, r.body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if r := upload(); r.status != 201 {
+		t.Errorf("upload after S3 came back: %d %s", r.status, r.body)
+	}
+	if r := a.request("gdi-officer", "GET", "/api/v1/documents/"+first+"/content", ""); r.status != 200 {
+		t.Errorf("download after S3 came back: %d", r.status)
+	}
+	blobs, err := blob.NewS3(t.Context(), s3cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkDocumentInvariants(t, a, blobs, acknowledged)
+}
+
 // checkDocumentInvariants: every acknowledged document is committed with
 // the bytes the client sent, every recorded version's bytes are in the
 // store (documents.Verify), and the audit log, sequenced, verifies.
-func checkDocumentInvariants(t *testing.T, a *caseAPI, blobDir string, acknowledged map[string]string) {
+func checkDocumentInvariants(t *testing.T, a *caseAPI, blobs blob.Store, acknowledged map[string]string) {
 	t.Helper()
 	for id, sum := range acknowledged {
 		var got string
@@ -201,10 +296,6 @@ func checkDocumentInvariants(t *testing.T, a *caseAPI, blobDir string, acknowled
 		if got != sum {
 			t.Errorf("acknowledged document %s: stored sha256 %q, sent %s", id, got, sum)
 		}
-	}
-	blobs, err := blob.NewLocal(blobDir)
-	if err != nil {
-		t.Fatal(err)
 	}
 	ctx := store.WithDB(context.Background(), testenv.Open(t, a.appURL))
 	res, err := documents.Verify(ctx, blobs)

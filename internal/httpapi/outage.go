@@ -44,6 +44,9 @@ func outageOf(err error) (outage, bool) {
 	case errors.Is(err, syscall.EROFS), fileDenied(err):
 		return outage{http.StatusServiceUnavailable, "storage-unavailable", "Document store unavailable",
 			"The document store cannot be written to at the moment; nothing was kept. Try again later.", 60}, true
+	case blob.Unreachable(err):
+		return outage{http.StatusServiceUnavailable, "storage-unavailable", "Document store unavailable",
+			"The document store (S3) cannot be reached at the moment; nothing was changed. Try again shortly.", 10}, true
 	}
 	if databaseDown(err) {
 		return outage{http.StatusServiceUnavailable, "database-unavailable", "Database unavailable",
