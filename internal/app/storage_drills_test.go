@@ -94,7 +94,9 @@ func TestDrillBlobStoreFullAndReadOnly(t *testing.T) {
 	owned := a.w.Case("owned").ID.String()
 	path := "/api/v1/cases/" + owned + "/documents"
 	meta := `{"title": "Statement", "kind": "other", "classification": "restricted"}`
-	pdf := func(n int) string { return fmt.Sprintf("%%PDF-1.4\n%% drill %d\n1 0 obj <<>> endobj\ntrailer <<>>\n%%%%EOF\n", n) }
+	pdf := func(n int) string {
+		return fmt.Sprintf("%%PDF-1.4\n%% drill %d\n1 0 obj <<>> endobj\ntrailer <<>>\n%%%%EOF\n", n)
+	}
 	acknowledged := map[string]string{} // document id -> sha256 of what was sent
 	n := 0
 	upload := func() response {
