@@ -43,7 +43,7 @@ frontend-check: $(WEBDEPS)
 # e2e: the real binary, PostgreSQL and dev sign-in, driven in Chromium.
 e2e: build
 	cd $(WEB) && npm run e2e
-	set -o pipefail; CASEBRIDGE_E2E_RESPONSES=$(CURDIR)/$(WEB)/e2e/out/api-responses.jsonl \
+	set -o pipefail; CB_E2E_RESPONSES=$(CURDIR)/$(WEB)/e2e/out/api-responses.jsonl \
 		$(GO) test -count=1 -v -run '^TestE2EResponsesConform$$' ./internal/app/ | grep -E '^(---|ok|FAIL|\s+contract)|responses checked'
 
 test: deps-test lint frontend-check gotest e2e

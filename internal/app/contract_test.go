@@ -290,7 +290,7 @@ func schemaOf(doc map[string]any, name string) map[string]any {
 // e2eResponsesEnv names the file of API responses the e2e harness records
 // (frontend/e2e/harness.mjs, one JSON object per line); `make e2e` sets it
 // and runs TestE2EResponsesConform after the browser tests.
-const e2eResponsesEnv = "CASEBRIDGE_E2E_RESPONSES"
+const e2eResponsesEnv = "CB_E2E_RESPONSES"
 
 // The response-validation step of the e2e suite: every API response the
 // browser (and the harness's set-up calls) received during the e2e run is

@@ -27,8 +27,8 @@ import (
 )
 
 const (
-	childServeEnv    = "CASEBRIDGE_TEST_CHILD_SERVE"    // the program's settings, JSON
-	childServeAppEnv = "CASEBRIDGE_TEST_CHILD_APP_NAME" // application_name of its connections
+	childServeEnv    = "CB_TEST_CHILD_SERVE"    // the program's settings, JSON
+	childServeAppEnv = "CB_TEST_CHILD_APP_NAME" // application_name of its connections
 )
 
 // runChildServe is the child process of the drill: the whole program
