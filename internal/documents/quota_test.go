@@ -101,10 +101,32 @@ func TestUploadQuota(t *testing.T) {
 		t.Errorf("usage after a refusal: %d, want 2000 (nothing charged)", u)
 	}
 
-	// Exactly what is left: accepted.
-	if r = upload(officer, path, pdfOfSize(3, 1000)); r.status != 201 {
+	// Exactly what is left: accepted. Its answer is "lost" and the client
+	// retries with the same Idempotency-Key: it gets the first result,
+	// not a 429, although the quota is now used up.
+	keyed := func() response {
+		t.Helper()
+		body, ct := multipartBody(
+			metadataPart(map[string]any{"title": "Statement", "kind": "evidence", "classification": "restricted"}),
+			part{name: "file", filename: "s.pdf", body: bytes.NewReader(pdfOfSize(3, 1000))})
+		return p.do("POST", path, officer, body, map[string]string{"Content-Type": ct, "Idempotency-Key": "quota-last"})
+	}
+	if r = keyed(); r.status != 201 {
 		t.Fatalf("upload of exactly the bytes left: %d\n%s", r.status, r.body)
 	}
+	if r = keyed(); r.status != 201 || r.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry of the upload that used the last bytes: %d %q, want the first result\n%s",
+			r.status, r.header.Get("Idempotent-Replayed"), r.body)
+	}
+	if u := usage(police); u != quota {
+		t.Errorf("usage after the replay: %d, want %d (a replay charges nothing)", u, quota)
+	}
+	// A new upload under another key is checked at commit: refused.
+	body, ct := multipartBody(
+		metadataPart(map[string]any{"title": "Keyed", "kind": "evidence", "classification": "restricted"}),
+		part{name: "file", filename: "k.pdf", body: bytes.NewReader(pdfOfSize(9, 200))})
+	refused("a keyed upload over the quota", p.do("POST", path, officer, body,
+		map[string]string{"Content-Type": ct, "Idempotency-Key": "quota-other"}), "would be exceeded")
 	// Used up: refused before the file streams, for a new version too.
 	refused("one more file", upload(officer, path, pdfOfSize(4, 200)), "is used up")
 	refused("a new version", upload(officer, "/api/v1/documents/"+doc.ID+"/versions", pdfOfSize(5, 200)), "is used up")

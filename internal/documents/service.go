@@ -70,8 +70,14 @@ func quotaExceeded(quota, used int64, file string) error {
 // quotaLeft answers, before a file streams, how many bytes the principal's
 // agency may still upload today (the limit for this file); an agency whose
 // quota is used up is refused before anything is stored.
+//
+// An upload with a commit hook (an Idempotency-Key) is not checked here: it
+// may be the retry of an upload that committed and used the last bytes,
+// which must get its first result (the hook finds it in the commit
+// transaction, before the quota is charged), not a 429. Its quota is checked
+// at commit only; bytes of a refused one are left to the sweeper.
 func (s *Service) quotaLeft(ctx context.Context) (int64, error) {
-	if s.quota <= 0 {
+	if s.quota <= 0 || commitHookOf(ctx) != nil {
 		return s.maxSize, nil
 	}
 	var used int64
