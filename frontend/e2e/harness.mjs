@@ -2,7 +2,7 @@
 // PostgreSQL cluster, the development identity provider, demo data) on a
 // free loopback port, and Debian's Chromium driven by playwright-core.
 import { spawn } from "node:child_process";
-import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
+import { appendFileSync, createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -30,6 +30,38 @@ async function freePort() {
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Every API response of the run (the browser's and the set-up calls'), one
+ * JSON object per line, for the response-validation step: after the e2e
+ * tests, `make e2e` checks each against api/openapi.yaml
+ * (TestE2EResponsesConform in internal/app). package.json's e2e script
+ * clears the file first; each test file's process appends to it.
+ */
+export const responsesFile = join(outDir, "api-responses.jsonl");
+
+function recordResponse(method, url, status, contentType, body) {
+  const u = new URL(url);
+  if (!u.pathname.startsWith("/api/")) return;
+  mkdirSync(outDir, { recursive: true });
+  appendFileSync(
+    responsesFile,
+    JSON.stringify({ method, path: u.pathname + u.search, status, content_type: contentType ?? "", body }) + "\n",
+  );
+}
+
+async function recordPageResponse(res) {
+  const ct = res.headers()["content-type"] ?? "";
+  let body = null;
+  if (/json/.test(ct) && res.request().method() !== "HEAD") {
+    try {
+      body = await res.text();
+    } catch {
+      body = null; // the page went away first: status and type are still checked
+    }
+  }
+  recordResponse(res.request().method(), res.url(), res.status(), ct, body);
+}
 
 /** Starts `casebridge dev` on a free port with a fresh data directory. */
 export async function startServer() {
@@ -129,6 +161,9 @@ export async function newPage(browser, { locale = "en-GB" } = {}) {
     if (msg.type() === "error" && !/responded with a status of 4\d\d/.test(msg.text())) problems.push(msg.text());
   });
   page.on("pageerror", (err) => problems.push(`page error: ${err.message}`));
+  page.on("response", (res) => {
+    recordPageResponse(res).catch(() => {});
+  });
   page.problems = problems;
   openPages.add(page);
   page.on("close", () => openPages.delete(page));
@@ -227,6 +262,7 @@ export async function apiOf(page, base) {
       data: body ? JSON.stringify(body) : undefined,
     });
     const text = await res.text();
+    recordResponse(method, `${base}${path}`, res.status(), res.headers()["content-type"], /json/.test(res.headers()["content-type"] ?? "") ? text : null);
     let json = null;
     try {
       json = text ? JSON.parse(text) : null;

@@ -197,7 +197,8 @@ func (s *Service) Create(ctx context.Context, n NewAgency) (Agency, error) {
 	return a, nil
 }
 
-// Update changes agency id when its version is still version.
+// Update changes agency id when its version is still version; version 0
+// (If-Match: *) changes whatever version is current.
 func (s *Service) Update(ctx context.Context, id uuid.UUID, version int, p Patch) (Agency, error) {
 	var fs apperr.Fields
 	if p.Name == nil && p.Country == nil && p.Enabled == nil {
@@ -225,7 +226,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, version int, p Patch
 		if err := requireAdmin(ctx, PermManage); err != nil {
 			return err
 		}
-		if cur.Version != version {
+		if version != 0 && cur.Version != version {
 			return apperr.With(apperr.ErrPreconditionFailed,
 				"The agency changed since you read it (you sent version %d, it is now %d).", version, cur.Version)
 		}
@@ -247,8 +248,8 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, version int, p Patch
 		if p.Enabled != nil {
 			sets, args = append(sets, "enabled = ?"), append(args, *p.Enabled)
 		}
-		res := store.DB(ctx).Exec(`UPDATE agencies SET `+strings.Join(sets, ", ")+` WHERE id = ? AND version = ?`,
-			append(args, id, version)...)
+		res := store.DB(ctx).Exec(`UPDATE agencies SET `+strings.Join(sets, ", ")+` WHERE id = ? AND (version = ? OR ? = 0)`,
+			append(args, id, version, version)...)
 		if res.Error != nil {
 			return fmt.Errorf("update agency: %w", pgerr.Map(res.Error, PermManage))
 		}

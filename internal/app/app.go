@@ -121,6 +121,7 @@ func New(cfg config.Config, db *gorm.DB, log *slog.Logger) (*Program, error) {
 	b := cfg.Bundles
 	p.Bundles = bundles.NewService(blobs, bundles.Limits(b.MaxSourceBytes, b.MaxSourcePages, b.MaxTotalPages, b.MaxImagePixels), log)
 	p.Bundles.SetRestartAfter(2 * cfg.Jobs.RescueAfter)
+	p.Documents.SetAgencyDailyQuota(cfg.Documents.AgencyDailyQuota)
 	authSvc, err := auth.New(auth.ConfigFrom(cfg, log))
 	if err != nil {
 		return nil, Startupf("auth: %v", err)

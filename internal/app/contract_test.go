@@ -1,12 +1,14 @@
 package app_test
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"mime"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -49,44 +51,45 @@ var (
 const contractBase = "https://casebridge.example/openapi.json"
 
 func loadContract() (*contract, error) {
-	contractOnce.Do(func() {
-		var doc map[string]any
-		if contractErr = yaml.Unmarshal(api.OpenAPI, &doc); contractErr != nil {
-			return
-		}
-		ct := &contract{doc: doc, schemas: map[string]*jsonschema.Schema{}}
-		paths, _ := doc["paths"].(map[string]any)
-		for p, ops := range paths {
-			m, _ := ops.(map[string]any)
-			for method, op := range m {
-				o, ok := op.(map[string]any)
-				if !ok {
-					continue
-				}
-				resp, _ := o["responses"].(map[string]any)
-				pattern := "^" + regexp.MustCompile(`\\{[^}]+\\}`).ReplaceAllString(regexp.QuoteMeta(p), `[^/]+`) + "$"
-				ct.ops = append(ct.ops, contractOp{method: strings.ToUpper(method), path: p,
-					re: regexp.MustCompile(pattern), params: strings.Count(p, "{"), responses: resp})
-			}
-		}
-		b, err := json.Marshal(doc)
-		if err != nil {
-			contractErr = err
-			return
-		}
-		res, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
-		if err != nil {
-			contractErr = err
-			return
-		}
-		ct.compiler = jsonschema.NewCompiler()
-		ct.compiler.AssertFormat()
-		if contractErr = ct.compiler.AddResource(contractBase, res); contractErr != nil {
-			return
-		}
-		theContract = ct
-	})
+	contractOnce.Do(func() { theContract, contractErr = compileContract(api.OpenAPI) })
 	return theContract, contractErr
+}
+
+// compileContract reads an OpenAPI document (YAML) into a checker.
+func compileContract(raw []byte) (*contract, error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(raw, &doc); err != nil {
+		return nil, err
+	}
+	ct := &contract{doc: doc, schemas: map[string]*jsonschema.Schema{}}
+	paths, _ := doc["paths"].(map[string]any)
+	for p, ops := range paths {
+		m, _ := ops.(map[string]any)
+		for method, op := range m {
+			o, ok := op.(map[string]any)
+			if !ok {
+				continue
+			}
+			resp, _ := o["responses"].(map[string]any)
+			pattern := "^" + regexp.MustCompile(`\\{[^}]+\\}`).ReplaceAllString(regexp.QuoteMeta(p), `[^/]+`) + "$"
+			ct.ops = append(ct.ops, contractOp{method: strings.ToUpper(method), path: p,
+				re: regexp.MustCompile(pattern), params: strings.Count(p, "{"), responses: resp})
+		}
+	}
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return nil, err
+	}
+	res, err := jsonschema.UnmarshalJSON(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	ct.compiler = jsonschema.NewCompiler()
+	ct.compiler.AssertFormat()
+	if err := ct.compiler.AddResource(contractBase, res); err != nil {
+		return nil, err
+	}
+	return ct, nil
 }
 
 func pointerToken(s string) string {
@@ -214,4 +217,129 @@ func TestContractCheckerCatchesDrift(t *testing.T) {
 			t.Errorf("%s %s %d %s: err %v, want ok=%v", tc.method, tc.path, tc.status, tc.body, err, tc.ok)
 		}
 	}
+}
+
+// The checker fails against a deliberately wrong schema: the same real
+// answers that conform to api/openapi.yaml are refused once the document
+// is changed to say something else about them.
+func TestContractCheckerCatchesWrongSchema(t *testing.T) {
+	t.Parallel()
+	problemHdr := http.Header{"Content-Type": {"application/problem+json"}}
+	notFound := []byte(`{"type": "https://casebridge.example/problems/not-found", "title": "Not found", "code": "problem.not_found",
+		"status": 404, "detail": "No such case.", "instance": "/api/v1/cases/5b1f0f0e-8a47-4a3e-9a53-0a3c3f8f3b11", "request_id": "r-1"}`)
+	caseList := []byte(`{"items": [], "next_cursor": null}`)
+	check := func(ct *contract) []error {
+		return []error{
+			ct.check("GET", "/api/v1/cases/5b1f0f0e-8a47-4a3e-9a53-0a3c3f8f3b11", 404, problemHdr, notFound),
+			ct.check("GET", "/api/v1/cases", 200, http.Header{"Content-Type": {"application/json"}}, caseList),
+		}
+	}
+	good, err := loadContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, err := range check(good) {
+		if err != nil {
+			t.Fatalf("answer %d against the real contract: %v", i, err)
+		}
+	}
+	for name, mutate := range map[string]func(doc map[string]any){
+		"Problem.status is a string": func(doc map[string]any) {
+			schemaOf(doc, "Problem")["properties"].(map[string]any)["status"] = map[string]any{"type": "string"}
+		},
+		"Problem requires a field no answer has": func(doc map[string]any) {
+			p := schemaOf(doc, "Problem")
+			req, _ := p["required"].([]any)
+			p["required"] = append(req, "retry_at")
+		},
+		"case lists need a total": func(doc map[string]any) {
+			list := doc["paths"].(map[string]any)["/api/v1/cases"].(map[string]any)["get"].(map[string]any)["responses"].(map[string]any)["200"].(map[string]any)
+			list["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{
+				"type": "object", "required": []any{"items", "total"}}}}
+		},
+	} {
+		var doc map[string]any
+		if err := yaml.Unmarshal(api.OpenAPI, &doc); err != nil {
+			t.Fatal(err)
+		}
+		mutate(doc)
+		raw, err := yaml.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bad, err := compileContract(raw)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		failed := 0
+		for _, err := range check(bad) {
+			if err != nil {
+				failed++
+			}
+		}
+		if failed == 0 {
+			t.Errorf("%s: the checker accepted answers that contradict the changed schema", name)
+		}
+	}
+}
+
+func schemaOf(doc map[string]any, name string) map[string]any {
+	return doc["components"].(map[string]any)["schemas"].(map[string]any)[name].(map[string]any)
+}
+
+// e2eResponsesEnv names the file of API responses the e2e harness records
+// (frontend/e2e/harness.mjs, one JSON object per line); `make e2e` sets it
+// and runs TestE2EResponsesConform after the browser tests.
+const e2eResponsesEnv = "CB_E2E_RESPONSES"
+
+// The response-validation step of the e2e suite: every API response the
+// browser (and the harness's set-up calls) received during the e2e run is
+// checked against api/openapi.yaml like the Go API tests' responses.
+func TestE2EResponsesConform(t *testing.T) {
+	file := os.Getenv(e2eResponsesEnv)
+	if file == "" {
+		t.Skip(e2eResponsesEnv + " is not set (make e2e sets it to the file the e2e harness writes)")
+	}
+	ct, err := loadContract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatalf("the e2e run recorded no responses: %v", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+	seen, failures := 0, map[string]int{}
+	for sc.Scan() {
+		var rec struct {
+			Method      string  `json:"method"`
+			Path        string  `json:"path"`
+			Status      int     `json:"status"`
+			ContentType string  `json:"content_type"`
+			Body        *string `json:"body"` // nil: not read (not JSON, or the page closed first)
+		}
+		if err := json.Unmarshal(sc.Bytes(), &rec); err != nil {
+			t.Fatalf("line %d: %v", seen+1, err)
+		}
+		seen++
+		var body []byte
+		if rec.Body != nil {
+			body = []byte(*rec.Body)
+		}
+		if err := ct.check(rec.Method, rec.Path, rec.Status, http.Header{"Content-Type": {rec.ContentType}}, body); err != nil {
+			failures[err.Error()]++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if seen == 0 {
+		t.Fatalf("%s holds no responses", file)
+	}
+	for msg, n := range failures {
+		t.Errorf("contract (%d responses): %s", n, msg)
+	}
+	t.Logf("%d e2e API responses checked against api/openapi.yaml", seen)
 }

@@ -3,6 +3,7 @@ package app_test
 import (
 	"io"
 	"log/slog"
+	"os"
 	"regexp"
 	"sort"
 	"strings"
@@ -16,7 +17,14 @@ import (
 	"github.com/casebridge/casebridge/internal/testenv"
 )
 
-func TestMain(m *testing.M) { testenv.Main(m) }
+func TestMain(m *testing.M) {
+	if os.Getenv(childServeEnv) != "" {
+		// Re-executed by a drill as a separate server process
+		// (TestDrillKillDuringAuditSequencing).
+		os.Exit(runChildServe())
+	}
+	testenv.Main(m)
+}
 
 var ginParam = regexp.MustCompile(`[:*]([A-Za-z_]+)`)
 

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sentinel kinds. Test for them with errors.Is.
@@ -22,6 +23,9 @@ var (
 	ErrTooLarge             = errors.New("too large")
 	ErrUnsupportedMediaType = errors.New("unsupported media type")
 	ErrUnprocessable        = errors.New("unprocessable")
+	// ErrQuotaExceeded: a quota over time (the agency's uploads per day)
+	// is used up; the same request succeeds once it resets (Retry-After).
+	ErrQuotaExceeded = errors.New("quota exceeded")
 )
 
 // FieldError names one bad input field.
@@ -146,4 +150,21 @@ func With(kind error, format string, args ...any) error {
 // rule, and a detail shown to the client when it does not know the code.
 func Coded(kind error, code, format string, args ...any) error {
 	return &DetailError{Kind: kind, Detail: fmt.Sprintf(format, args...), Code: code}
+}
+
+// RetryError says when a refused request may succeed again: the HTTP layer
+// sends it as Retry-After. It is transparent to errors.Is and errors.As.
+type RetryError struct {
+	Err   error
+	After time.Duration
+}
+
+func (e *RetryError) Error() string { return e.Err.Error() }
+
+// Unwrap exposes the wrapped error.
+func (e *RetryError) Unwrap() error { return e.Err }
+
+// RetryAfter wraps err with the time after which the request may succeed.
+func RetryAfter(err error, after time.Duration) error {
+	return &RetryError{Err: err, After: after}
 }

@@ -227,7 +227,7 @@ const (
 )
 
 func (s *Service) cookie(name, value string, maxAge int) *http.Cookie {
-	return &http.Cookie{
+	return &http.Cookie{ // #nosec G124 -- HttpOnly and SameSite are set; Secure follows the public URL (false only for a plain-http loopback development portal)
 		Name: s.cookieName(name), Value: value, Path: "/", MaxAge: maxAge,
 		HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteLaxMode,
 	}
@@ -235,7 +235,7 @@ func (s *Service) cookie(name, value string, maxAge int) *http.Cookie {
 
 // SessionCookie is the cookie that carries a new session's token.
 func (s *Service) SessionCookie(c *Completed) *http.Cookie {
-	ck := s.cookie(sessionCookie, c.Token, int(time.Until(c.Session.ExpiresAt).Seconds()))
+	ck := s.cookie(sessionCookie, c.Token, int(time.Until(c.Session.ExpiresAt).Seconds())) // #nosec G124 -- the cookie comes from s.cookie, which sets HttpOnly, SameSite and Secure as configured
 	ck.Expires = c.Session.ExpiresAt
 	return ck
 }

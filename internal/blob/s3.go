@@ -9,8 +9,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -269,6 +271,24 @@ func isNotFound(err error) bool {
 		return !errors.As(err, &ae) || ae.ErrorCode() != "NoSuchBucket"
 	}
 	return false
+}
+
+// Unreachable reports whether err is an S3 request that failed because the
+// server could not be reached (refused or cut connections, a network error)
+// or answered with a server error (5xx): the store is unavailable for now,
+// as opposed to refusing the request.
+func Unreachable(err error) bool {
+	var oe *smithy.OperationError
+	if !errors.As(err, &oe) {
+		return false
+	}
+	var re interface{ HTTPStatusCode() int }
+	if errors.As(err, &re) && re.HTTPStatusCode() != 0 { // 0: no answer came
+		return re.HTTPStatusCode() >= 500
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF)
 }
 
 // Open implements Store. The reader fetches bytes with ranged GetObject

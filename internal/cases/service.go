@@ -253,7 +253,8 @@ func (s *Service) List(ctx context.Context, f Filter) (Page, error) {
 	return pg, nil
 }
 
-// Update applies p to case id when its version is still version.
+// Update applies p to case id when its version is still version; version 0
+// (If-Match: *) applies it to whatever version is current.
 func (s *Service) Update(ctx context.Context, id uuid.UUID, version int, p Patch) (Case, error) {
 	p.normalize()
 	if err := p.Validate(); err != nil {
@@ -268,7 +269,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, version int, p Patch
 		if err := require(ctx, PermEdit, id, "Only officers and supervisors of the agency that owns the case edit it."); err != nil {
 			return err
 		}
-		if cur.Version != version {
+		if version != 0 && cur.Version != version {
 			return stale(cur.Version, version)
 		}
 		sets := []string{"version = version + 1", "updated_at = now()"}
@@ -295,8 +296,10 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, version int, p Patch
 		if p.OperationDate != nil {
 			set("operation_date", *p.OperationDate)
 		}
+		// Version 0 (If-Match: *) writes whatever version is current.
 		args = append(args, id, version)
-		res := store.DB(ctx).Exec(`UPDATE cases SET `+strings.Join(sets, ", ")+` WHERE id = ? AND version = ?`, args...)
+		res := store.DB(ctx).Exec(`UPDATE cases SET `+strings.Join(sets, ", ")+` WHERE id = ? AND (version = ? OR ? = 0)`,
+			append(args, version)...)
 		if res.Error != nil {
 			return fmt.Errorf("update case: %w", pgerr.Map(res.Error, PermEdit))
 		}

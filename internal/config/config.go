@@ -139,7 +139,7 @@ func (e *Error) Error() string {
 func Load(path string, environ []string) (Config, error) {
 	cfg := Default()
 	if path != "" {
-		data, err := os.ReadFile(path)
+		data, err := os.ReadFile(path) // #nosec G304 -- the configuration file named on the command line
 		if err != nil {
 			if errors.Is(err, os.ErrNotExist) {
 				return cfg, &Error{Msg: fmt.Sprintf("config file %s does not exist", path)}

@@ -16,6 +16,9 @@ type Documents struct {
 	// longest upload.
 	SweepInterval time.Duration `yaml:"sweep_interval"`
 	SweepGrace    time.Duration `yaml:"sweep_grace"`
+	// AgencyDailyQuota is how many bytes of uploads each agency may commit
+	// per UTC day (checked in the upload's commit transaction); 0: no quota.
+	AgencyDailyQuota int64 `yaml:"agency_daily_quota"`
 }
 
 // Blob holds where document bytes are stored.
@@ -53,6 +56,8 @@ func (c Config) validateDocuments() error {
 		return &Error{Setting: "documents.sweep_interval", Msg: "must be a positive duration"}
 	case d.SweepGrace <= 0:
 		return &Error{Setting: "documents.sweep_grace", Msg: "must be a positive duration (longer than any upload)"}
+	case d.AgencyDailyQuota < 0:
+		return &Error{Setting: "documents.agency_daily_quota", Msg: "must be 0 (no quota) or a number of bytes"}
 	}
 	switch b.Backend {
 	case "local":

@@ -289,7 +289,7 @@ var scamNotes = []string{
 // are relative to it (a share expires at most 365 days after it is made), the
 // rest is fixed on the seeds' timeline.
 func Build(now time.Time) *World {
-	b := &builder{r: rand.New(rand.NewPCG(2026, 819))}
+	b := &builder{r: rand.New(rand.NewPCG(2026, 819))} // #nosec G404 -- demo data must be the same on every run; nothing secret is drawn
 	b.w.Agencies = agencies()
 	b.forgery()
 	b.tuolKork()

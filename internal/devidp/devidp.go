@@ -155,7 +155,7 @@ func Start(ctx context.Context, cfg Config) (*Provider, error) {
 
 	if cfg.DataDir != "" {
 		if err := p.writeDevFile(); err != nil {
-			ln.Close() //nolint:errcheck,gosec // the write error is the one to report
+			_ = ln.Close() // the write error is the one to report
 			return nil, fmt.Errorf("start dev provider: %w", err)
 		}
 	}
@@ -174,7 +174,7 @@ func Start(ctx context.Context, cfg Config) (*Provider, error) {
 	go func() {
 		select {
 		case <-ctx.Done():
-			p.Close() //nolint:errcheck,gosec // nothing to report to
+			_ = p.Close() // nothing to report to
 		case <-p.done:
 		}
 	}()

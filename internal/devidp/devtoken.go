@@ -57,7 +57,7 @@ func (p *Provider) writeDevFile() error {
 			return err
 		}
 	}
-	data, err := json.MarshalIndent(DevFile{
+	data, err := json.MarshalIndent(DevFile{ // #nosec G117 -- the development file exists to hand the dev client secret to `casebridge dev token`; written 0600
 		Issuer:        p.issuer,
 		TokenEndpoint: p.issuer + tokenPath,
 		Secret:        secret,
@@ -75,7 +75,7 @@ func (p *Provider) writeDevFile() error {
 // that data dir.
 func ReadDevFile(dataDir string) (DevFile, error) {
 	var f DevFile
-	data, err := os.ReadFile(filepath.Join(dataDir, DevFileName))
+	data, err := os.ReadFile(filepath.Join(dataDir, DevFileName)) // #nosec G304 -- the dev data directory given on the command line, not request input
 	if errors.Is(err, os.ErrNotExist) {
 		return f, fmt.Errorf("read dev provider file: no %s in %s; is `casebridge dev` running with this data dir? %w", DevFileName, dataDir, err)
 	}

@@ -19,7 +19,7 @@ const (
 	discoveryPath = "/.well-known/openid-configuration"
 	jwksPath      = "/.well-known/jwks.json"
 	authorizePath = "/oauth2/auth"
-	tokenPath     = "/oauth2/token"
+	tokenPath     = "/oauth2/token" // #nosec G101 -- an endpoint path, not a credential
 	userinfoPath  = "/userinfo"
 	logoutPath    = "/oauth2/logout"
 )
@@ -302,7 +302,7 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 		u.RawQuery = q.Encode()
 	}
 	p.log.Info("signed out", "client", clientID)
-	http.Redirect(w, r, u.String(), http.StatusFound)
+	http.Redirect(w, r, u.String(), http.StatusFound) // #nosec G710 -- the redirect is one of the client's registered post_logout_redirect_uris (checked above)
 }
 
 // idTokenHintAudience verifies an ID token issued by this provider (with any

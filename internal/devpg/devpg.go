@@ -155,7 +155,7 @@ func runAs() (*syscall.Credential, error) {
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil
+	return &syscall.Credential{Uid: uint32(uid), Gid: uint32(gid)}, nil // #nosec G115 -- uid and gid of the postgres OS user from the user database fit in 32 bits
 }
 
 // makeReachable lets the postgres OS user reach pgdata: it owns pgdata, and
@@ -211,7 +211,7 @@ func (c *Cluster) initdb(ctx context.Context, bin, pgdata string, cred *syscall.
 			return fmt.Errorf("hand password file to postgres: %w", err)
 		}
 	}
-	cmd := exec.CommandContext(ctx, filepath.Join(bin, "initdb"),
+	cmd := exec.CommandContext(ctx, filepath.Join(bin, "initdb"), // #nosec G204 -- initdb from the PostgreSQL bin directory found on the machine, with arguments built here
 		"-D", pgdata, "-U", "postgres", "--pwfile", pwfile,
 		"--auth", "scram-sha-256", "-E", "UTF8", "--locale", "C.UTF-8", "--no-instructions")
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: cred}
@@ -246,7 +246,7 @@ func (c *Cluster) start(ctx context.Context, bin, pgdata string, cred *syscall.C
 		// Test clusters are thrown away: durability buys nothing there.
 		args = append(args, "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off")
 	}
-	cmd := exec.Command(filepath.Join(bin, "postgres"), args...)
+	cmd := exec.Command(filepath.Join(bin, "postgres"), args...) // #nosec G204 -- postgres from the PostgreSQL bin directory found on the machine, with arguments built here
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Own process group: a Ctrl-C at the terminal reaches us, and we stop
 	// the cluster cleanly, instead of reaching postgres directly.
@@ -285,7 +285,7 @@ func (c *Cluster) start(ctx context.Context, bin, pgdata string, cred *syscall.C
 // stopStale stops a server left running on pgdata by a process that died
 // without stopping it.
 func stopStale(pgdata string) {
-	data, err := os.ReadFile(filepath.Join(pgdata, "postmaster.pid"))
+	data, err := os.ReadFile(filepath.Join(pgdata, "postmaster.pid")) // #nosec G304 -- the cluster directory the operator chose (dev data dir), not request input
 	if err != nil {
 		return
 	}

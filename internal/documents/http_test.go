@@ -32,6 +32,12 @@ type portal struct {
 
 func newPortal(t *testing.T, backend string, maxSize int64) *portal {
 	t.Helper()
+	return newPortalWith(t, backend, maxSize, nil)
+}
+
+// newPortalWith is newPortal with settings changed by adjust.
+func newPortalWith(t *testing.T, backend string, maxSize int64, adjust func(*config.Config)) *portal {
+	t.Helper()
 	w := newWorld(t, backend, maxSize)
 	p := &portal{world: w}
 	p.idp = testenv.StartIdP(t)
@@ -41,6 +47,9 @@ func newPortal(t *testing.T, backend string, maxSize int64) *portal {
 	}
 	p.base = "http://" + ln.Addr().String()
 	p.cfg = p.config(p.base)
+	if adjust != nil {
+		adjust(&p.cfg)
+	}
 	prog, err := app.New(p.cfg, w.db, quietLog())
 	if err != nil {
 		t.Fatal(err)

@@ -27,6 +27,7 @@ import (
 type Service struct {
 	blobs   blob.Store
 	maxSize int64
+	quota   int64 // bytes per agency per UTC day; 0: no quota
 	log     *slog.Logger
 }
 
@@ -41,6 +42,73 @@ func NewService(blobs blob.Store, maxSize int64, log *slog.Logger) *Service {
 
 // MaxSize is the largest accepted file, in bytes.
 func (s *Service) MaxSize() int64 { return s.maxSize }
+
+// SetAgencyDailyQuota sets the upload quota: at most bytes of uploads per
+// agency per UTC day (documents.agency_daily_quota); 0 turns it off. Call
+// it before serving.
+func (s *Service) SetAgencyDailyQuota(bytes int64) { s.quota = bytes }
+
+// quotaSetting names the setting in the problems that refuse an upload.
+const quotaSetting = "documents.agency_daily_quota"
+
+// quotaExceeded is the refusal of an upload over the agency's quota: a 429
+// whose detail names the quota and what is used, with Retry-After at the
+// next 00:00 UTC, when the quota resets. file says what this file would add
+// ("" when the quota is used up already).
+func quotaExceeded(quota, used int64, file string) error {
+	now := time.Now().UTC()
+	reset := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, time.UTC)
+	state := "is used up"
+	if file != "" {
+		state, file = "would be exceeded", " and "+file
+	}
+	return apperr.RetryAfter(apperr.Coded(apperr.ErrQuotaExceeded, "documents.quota_exceeded",
+		"Your agency's upload quota (%s) of %d bytes per day %s: %d bytes uploaded today%s. Nothing was kept. The quota resets at 00:00 UTC.",
+		quotaSetting, quota, state, used, file), reset.Sub(now))
+}
+
+// quotaLeft answers, before a file streams, how many bytes the principal's
+// agency may still upload today (the limit for this file); an agency whose
+// quota is used up is refused before anything is stored.
+//
+// An upload with a commit hook (an Idempotency-Key) is not checked here: it
+// may be the retry of an upload that committed and used the last bytes,
+// which must get its first result (the hook finds it in the commit
+// transaction, before the quota is charged), not a 429. Its quota is checked
+// at commit only; bytes of a refused one are left to the sweeper.
+func (s *Service) quotaLeft(ctx context.Context) (int64, error) {
+	if s.quota <= 0 || commitHookOf(ctx) != nil {
+		return s.maxSize, nil
+	}
+	var used int64
+	if err := store.DB(ctx).Raw(`SELECT cb_upload_quota_used()`).Scan(&used).Error; err != nil {
+		return 0, fmt.Errorf("read upload quota: %w", err)
+	}
+	if used >= s.quota {
+		return 0, quotaExceeded(s.quota, used, "")
+	}
+	return min(s.maxSize, s.quota-used), nil
+}
+
+// chargeQuota, in the commit transaction, adds the file to the agency's
+// usage of today, or refuses it when it does not fit (the definitive check:
+// concurrent uploads of one agency are serialised by the database).
+func (s *Service) chargeQuota(ctx context.Context, size int64) error {
+	if s.quota <= 0 {
+		return nil
+	}
+	var row struct {
+		Allowed bool
+		Used    int64
+	}
+	if err := store.DB(ctx).Raw(`SELECT allowed, used FROM cb_charge_upload(?, ?)`, size, s.quota).Scan(&row).Error; err != nil {
+		return fmt.Errorf("charge upload quota: %w", err)
+	}
+	if !row.Allowed {
+		return quotaExceeded(s.quota, row.Used, fmt.Sprintf("this file has %d bytes", size))
+	}
+	return nil
+}
 
 // Blobs is the store the service keeps bytes in.
 func (s *Service) Blobs() blob.Store { return s.blobs }
@@ -116,6 +184,7 @@ func (s *Service) Create(ctx context.Context, caseID uuid.UUID, meta Metadata, n
 	if err := meta.Validate(); err != nil {
 		return Document{}, fmt.Errorf("create document: %w", err)
 	}
+	var limit int64
 	err := store.WithTx(ctx, func(ctx context.Context) error {
 		if err := caseVisible(ctx, caseID); err != nil {
 			return err
@@ -132,13 +201,15 @@ func (s *Service) Create(ctx context.Context, caseID uuid.UUID, meta Metadata, n
 				return apperr.Invalid("person_id", "is not a person linked to this case")
 			}
 		}
-		return nil
+		var err error
+		limit, err = s.quotaLeft(ctx)
+		return err
 	})
 	if err != nil {
 		s.recordRefusal(ctx, err, "document.create", "case", caseID.String(), caseID)
 		return Document{}, fmt.Errorf("create document in case %s: %w", caseID, err)
 	}
-	stored, err := s.store(ctx, next)
+	stored, err := s.store(ctx, next, limit)
 	if err != nil {
 		return Document{}, fmt.Errorf("create document in case %s: %w", caseID, err)
 	}
@@ -149,6 +220,9 @@ func (s *Service) Create(ctx context.Context, caseID uuid.UUID, meta Metadata, n
 			if err := hook.Before(ctx, stored.info.SHA256, stored.filename); err != nil {
 				return err
 			}
+		}
+		if err := s.chargeQuota(ctx, stored.info.Size); err != nil {
+			return err
 		}
 		if err := s.claimBlob(ctx, stored.info); err != nil {
 			return err
@@ -192,7 +266,10 @@ func (s *Service) Create(ctx context.Context, caseID uuid.UUID, meta Metadata, n
 // AddVersion stores a new version of document id. ifRevision, when not
 // nil, must match the document's revision (If-Match).
 func (s *Service) AddVersion(ctx context.Context, id uuid.UUID, ifRevision *int, next FileFunc) (Document, error) {
-	var caseID uuid.UUID
+	var (
+		caseID uuid.UUID
+		limit  int64
+	)
 	check := func(ctx context.Context, lock bool) error {
 		doc, err := getDocument(ctx, id, lock)
 		if err != nil {
@@ -210,11 +287,18 @@ func (s *Service) AddVersion(ctx context.Context, id uuid.UUID, ifRevision *int,
 		}
 		return nil
 	}
-	if err := store.WithTx(ctx, func(ctx context.Context) error { return check(ctx, false) }); err != nil {
+	if err := store.WithTx(ctx, func(ctx context.Context) error {
+		if err := check(ctx, false); err != nil {
+			return err
+		}
+		var err error
+		limit, err = s.quotaLeft(ctx)
+		return err
+	}); err != nil {
 		s.recordRefusal(ctx, err, "document.version.create", "document", id.String(), caseID)
 		return Document{}, fmt.Errorf("add version to document %s: %w", id, err)
 	}
-	stored, err := s.store(ctx, next)
+	stored, err := s.store(ctx, next, limit)
 	if err != nil {
 		return Document{}, fmt.Errorf("add version to document %s: %w", id, err)
 	}
@@ -225,6 +309,9 @@ func (s *Service) AddVersion(ctx context.Context, id uuid.UUID, ifRevision *int,
 			if err := hook.Before(ctx, stored.info.SHA256, stored.filename); err != nil {
 				return err
 			}
+		}
+		if err := s.chargeQuota(ctx, stored.info.Size); err != nil {
+			return err
 		}
 		if err := s.claimBlob(ctx, stored.info); err != nil {
 			return err
@@ -275,8 +362,10 @@ type storedFile struct {
 }
 
 // store reads the upload, checks its type from its first bytes and streams
-// it into the blob store under the size limit.
-func (s *Service) store(ctx context.Context, next FileFunc) (storedFile, error) {
+// it into the blob store under limit: the size limit, or less when the
+// agency's upload quota has less left today (then a larger file is refused
+// as over the quota, and the blob store keeps nothing of it).
+func (s *Service) store(ctx context.Context, next FileFunc, limit int64) (storedFile, error) {
 	f, err := next()
 	if err != nil {
 		return storedFile{}, err
@@ -296,8 +385,10 @@ func (s *Service) store(ctx context.Context, next FileFunc) (storedFile, error) 
 		return storedFile{}, apperr.With(apperr.ErrUnsupportedMediaType,
 			"The file's content is %s, which is not accepted. Accepted: %s.", mediaType, strings.Join(AllowedTypes(), ", "))
 	}
-	info, err := s.blobs.Put(ctx, io.MultiReader(bytes.NewReader(head), f.Body), s.maxSize)
+	info, err := s.blobs.Put(ctx, io.MultiReader(bytes.NewReader(head), f.Body), limit)
 	switch {
+	case errors.Is(err, blob.ErrTooLarge) && limit < s.maxSize:
+		return storedFile{}, quotaExceeded(s.quota, s.quota-limit, fmt.Sprintf("this file is larger than the %d bytes left", limit))
 	case errors.Is(err, blob.ErrTooLarge):
 		return storedFile{}, apperr.With(apperr.ErrTooLarge, "The file exceeds the limit of %d bytes; nothing was kept.", s.maxSize)
 	case errors.Is(err, blob.ErrEmpty):
@@ -741,10 +832,11 @@ func documentExists(ctx context.Context, id string) bool {
 }
 
 // ParseRevision reads an If-Match value: the quoted revision the document
-// ETag carries ("3" or W/"3"). Empty: nil.
+// ETag carries ("3" or W/"3"). Empty or "*" (any current representation,
+// RFC 9110 §13.1.1): nil, no condition.
 func ParseRevision(ifMatch string) (*int, error) {
 	v := strings.TrimSpace(ifMatch)
-	if v == "" {
+	if v == "" || v == "*" {
 		return nil, nil
 	}
 	v = strings.TrimPrefix(v, "W/")

@@ -330,14 +330,23 @@ func versionETag(id uuid.UUID, version int) string {
 	return `"` + id.String() + "-" + strconv.Itoa(version) + `"`
 }
 
+// anyVersion is the version ifMatchVersion answers for "If-Match: *": the
+// services' Update write whatever version is current (versions start at 1).
+const anyVersion = 0
+
 // ifMatchVersion reads If-Match for object id: missing is 428, an ETag of
 // another object or of an older version is 412 (the service compares the
-// version). "*" is refused: a write must say which version it read.
+// version). "*" matches any current representation (RFC 9110 §13.1.1): it
+// answers anyVersion, the write proceeds, and an object that does not exist
+// is a 404 as usual.
 func ifMatchVersion(c *gin.Context, id uuid.UUID) (int, error) {
 	h := strings.TrimSpace(c.GetHeader("If-Match"))
 	if h == "" {
 		return 0, apperr.With(apperr.ErrPreconditionRequired,
 			"Send If-Match with the ETag of your last read of this object.")
+	}
+	if h == "*" {
+		return anyVersion, nil
 	}
 	// Of several ETags of this object, the newest is the one that can
 	// still match.
@@ -358,18 +367,14 @@ func ifMatchVersion(c *gin.Context, id uuid.UUID) (int, error) {
 	if best > 0 {
 		return best, nil
 	}
-	if h == "*" {
-		return 0, apperr.With(apperr.ErrPreconditionRequired,
-			"If-Match: * is not enough; send the ETag of your last read of this object.")
-	}
 	return 0, apperr.With(apperr.ErrPreconditionFailed,
 		"If-Match does not name a version of this object; read it again and send its ETag.")
 }
 
 // optionalIfMatch is ifMatchVersion for actions where If-Match may be left
-// out (status change, screening): nil when absent.
+// out (status change, screening): nil (no condition) when absent or "*".
 func optionalIfMatch(c *gin.Context, id uuid.UUID) (*int, error) {
-	if strings.TrimSpace(c.GetHeader("If-Match")) == "" {
+	if h := strings.TrimSpace(c.GetHeader("If-Match")); h == "" || h == "*" {
 		return nil, nil
 	}
 	v, err := ifMatchVersion(c, id)

@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"syscall"
@@ -39,9 +41,12 @@ func outageOf(err error) (outage, bool) {
 	case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
 		return outage{http.StatusInsufficientStorage, "storage-full", "Document store full",
 			"The document store has no space left; nothing was kept. Try again once an operator has freed space.", 300}, true
-	case errors.Is(err, syscall.EROFS):
+	case errors.Is(err, syscall.EROFS), fileDenied(err):
 		return outage{http.StatusServiceUnavailable, "storage-unavailable", "Document store unavailable",
 			"The document store cannot be written to at the moment; nothing was kept. Try again later.", 60}, true
+	case blob.Unreachable(err):
+		return outage{http.StatusServiceUnavailable, "storage-unavailable", "Document store unavailable",
+			"The document store (S3) cannot be reached at the moment; nothing was changed. Try again shortly.", 10}, true
 	}
 	if databaseDown(err) {
 		return outage{http.StatusServiceUnavailable, "database-unavailable", "Database unavailable",
@@ -53,6 +58,19 @@ func outageOf(err error) (outage, bool) {
 			"A service the portal depends on cannot be reached at the moment. Try again shortly.", 5}, true
 	}
 	return outage{}, false
+}
+
+// fileDenied reports whether err is a file operation the operating system
+// refused (EACCES, EPERM: the store's directory lost its permissions, e.g.
+// chmod by an operator or a volume mounted for another user). Only errors
+// of a path operation count: an EPERM from anything else is not the store.
+func fileDenied(err error) bool {
+	if !errors.Is(err, syscall.EACCES) && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	var pe *fs.PathError
+	var le *os.LinkError
+	return errors.As(err, &pe) || errors.As(err, &le)
 }
 
 // databaseDown reports whether err says PostgreSQL cannot be reached or is

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"syscall"
@@ -29,12 +30,18 @@ func TestStorageOutageProblems(t *testing.T) {
 			&fs.PathError{Op: "write", Path: "/blobs/tmp/put-1", Err: syscall.ENOSPC})),
 		"edquot": fmt.Errorf("store upload: %w", &fs.PathError{Op: "write", Path: "x", Err: syscall.EDQUOT}),
 		"erofs":  fmt.Errorf("store upload: %w", &fs.PathError{Op: "open", Path: "x", Err: syscall.EROFS}),
+		// The store's directory chmod-ed by an operator (a server that is
+		// not root gets EACCES; root is not refused, so the drill in
+		// internal/app remounts the store read-only instead).
+		"eacces": fmt.Errorf("store upload: %w", &fs.PathError{Op: "open", Path: "/blobs/tmp/put-1", Err: syscall.EACCES}),
+		"eperm":  fmt.Errorf("store upload: %w", &os.LinkError{Op: "rename", Old: "a", New: "b", Err: syscall.EPERM}),
 	}
 	for name, err := range errs {
 		e.GET("/test/outage/"+name, func(c *gin.Context) { httpapi.Fail(c, err) })
 	}
 	for name, want := range map[string]int{"enospc": http.StatusInsufficientStorage,
-		"edquot": http.StatusInsufficientStorage, "erofs": http.StatusServiceUnavailable} {
+		"edquot": http.StatusInsufficientStorage, "erofs": http.StatusServiceUnavailable,
+		"eacces": http.StatusServiceUnavailable, "eperm": http.StatusServiceUnavailable} {
 		rec := do(s, "GET", "/test/outage/"+name, "", nil)
 		if rec.Code != want {
 			t.Errorf("%s: %d, want %d", name, rec.Code, want)

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gin-gonic/gin"
 
@@ -48,6 +50,10 @@ var kinds = []struct {
 	{apperr.ErrTooLarge, http.StatusRequestEntityTooLarge, "too-large", "Request too large"},
 	{apperr.ErrUnsupportedMediaType, http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type"},
 	{apperr.ErrUnprocessable, http.StatusUnprocessableEntity, "unprocessable", "Request cannot be processed"},
+	// A quota over time: 429, like the rate limits, with Retry-After when
+	// it resets (not 413, which says this request is too large whenever it
+	// is sent; not 507, which says the store itself is full).
+	{apperr.ErrQuotaExceeded, http.StatusTooManyRequests, "quota-exceeded", "Quota used up"},
 	{errTruncated, http.StatusBadRequest, "incomplete-body", "Request body incomplete"},
 	{errSlowBody, http.StatusRequestTimeout, "body-timeout", "Request body too slow"},
 }
@@ -84,6 +90,10 @@ func Fail(c *gin.Context, err error) {
 		p.Detail = "Something went wrong on our side. Quote the request id when you report it."
 		writeProblem(c, p)
 		return
+	}
+	var re *apperr.RetryError
+	if errors.As(err, &re) && re.After > 0 {
+		c.Header("Retry-After", strconv.FormatInt(int64((re.After+time.Second-1)/time.Second), 10))
 	}
 	if errors.Is(err, errTruncated) || errors.Is(err, errSlowBody) {
 		// The rest of the body will not come: do not wait for it to keep

@@ -263,7 +263,7 @@ func readXLSX(data []byte, lim Limits) (*table, error) {
 	var total uint64
 	for _, f := range zr.File {
 		total += f.UncompressedSize64
-		if total > uint64(lim.MaxUnzippedBytes) {
+		if total > uint64(lim.MaxUnzippedBytes) { // #nosec G115 -- imports.max_unzipped_bytes is validated positive (at least imports.max_bytes)
 			return nil, fileError("expands to more than %d bytes when unpacked (imports.max_unzipped_bytes); it is refused as a possible zip bomb", lim.MaxUnzippedBytes)
 		}
 		if f.CompressedSize64 > 0 && f.UncompressedSize64/f.CompressedSize64 > 1000 {

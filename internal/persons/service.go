@@ -378,7 +378,7 @@ func personIDs(ps []Person) []string {
 }
 
 // Update applies the given fields to person id when its version is still
-// version. The database checks that the principal may change each column
+// version (0, If-Match: *: whatever version is current). The database checks that the principal may change each column
 // (editors of a linking case, or the creating agency while unlinked).
 func (s *Service) Update(ctx context.Context, id uuid.UUID, version int, f Fields) (Person, error) {
 	f.normalize()
@@ -404,7 +404,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, version int, f Field
 		if err != nil {
 			return err
 		}
-		if cur.Version != version {
+		if version != 0 && cur.Version != version {
 			return stale(cur.Version, version)
 		}
 		// The effective values, for the checks that span fields.
@@ -452,8 +452,9 @@ func updatePerson(ctx context.Context, id uuid.UUID, version int, cols []string,
 	for _, c := range cols {
 		sets = append(sets, c+" = ?")
 	}
-	res := store.DB(ctx).Exec(`UPDATE persons SET `+strings.Join(sets, ", ")+` WHERE id = ? AND version = ?`,
-		append(vals, id, version)...)
+	// Version 0 (If-Match: *) writes whatever version is current.
+	res := store.DB(ctx).Exec(`UPDATE persons SET `+strings.Join(sets, ", ")+` WHERE id = ? AND (version = ? OR ? = 0)`,
+		append(vals, id, version, version)...)
 	if res.Error != nil {
 		return fmt.Errorf("update person: %w", pgerr.Map(res.Error, perm))
 	}

@@ -41,7 +41,7 @@ func (l *Limiter) Hit(ctx context.Context, bucket, subject string, lim Limit) (o
 	if err != nil {
 		return true, 0, fmt.Errorf("rate limit %s: %w", bucket, err)
 	}
-	if rand.IntN(200) == 0 {
+	if rand.IntN(200) == 0 { // #nosec G404 -- only decides when to drop old windows; nothing secret is drawn
 		// Now and then, drop windows long past.
 		_ = l.DB.WithContext(ctx).Exec(`DELETE FROM rate_limits WHERE window_start < ?`, now.Add(-24*time.Hour)).Error
 	}

@@ -142,7 +142,7 @@ func Run(ctx context.Context, ownerURL string, opt Options) (Result, error) {
 	step("agencies", len(dir.all), t)
 
 	t = time.Now()
-	w := newWorld(opt, uint64(existing), dir, counters)
+	w := newWorld(opt, uint64(existing), dir, counters) // #nosec G115 -- existing is a row count, never negative
 	w.plan()
 	step("generate plan", 0, t)
 

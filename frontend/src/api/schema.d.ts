@@ -333,6 +333,13 @@ export interface paths {
          *     doc/xls); the declared type and the file name play no part. The file
          *     name is kept as metadata only, sanitised. The document row is
          *     committed only once the bytes are durable.
+         *
+         *     When `documents.agency_daily_quota` is set, an agency's uploads (new
+         *     documents and new versions) may add at most that many bytes per UTC
+         *     day, checked in the transaction that commits the upload; over it
+         *     the answer is 429 with code `documents.quota_exceeded`, a detail
+         *     naming the quota and the bytes used, and `Retry-After` (seconds until
+         *     00:00 UTC); nothing is kept.
          */
         post: operations["uploadDocument"];
         delete?: never;
@@ -400,8 +407,9 @@ export interface paths {
         /**
          * Upload a new version
          * @description `multipart/form-data` with one `file` part, streamed and checked as
-         *     for an upload. `If-Match` (the document's ETag) is optional; a stale
-         *     one is 412. Withdrawn documents take no new versions (409).
+         *     for an upload, and counted in the agency's upload quota (429 when
+         *     over it). `If-Match` (the document's ETag) is optional; a stale
+         *     one is 412, `*` is no check. Withdrawn documents take no new versions (409).
          */
         post: operations["addDocumentVersion"];
         delete?: never;
@@ -2607,9 +2615,9 @@ export interface components {
          *     successful responses are stored.
          */
         IdempotencyKey: string;
-        /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+        /** @description The ETag of the caller's last read. Missing is 428; another version is 412. "*" matches whatever version is current (RFC 9110 §13.1.1): the write proceeds without a version check. */
         IfMatchRequired: string;
-        /** @description The ETag of the caller's last read; when given, another version is 412. */
+        /** @description The ETag of the caller's last read; when given, another version is 412. "*" is no version check. */
         IfMatchOptional: string;
         /** @description Case id. */
         CaseID: string;
@@ -3192,6 +3200,15 @@ export interface operations {
             429: components["responses"]["Problem"];
             500: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
+            /** @description The document store is full; nothing was kept. Retry-After says when to try again. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     listPersonDocuments: {
@@ -3297,6 +3314,15 @@ export interface operations {
             429: components["responses"]["Problem"];
             500: components["responses"]["Problem"];
             503: components["responses"]["Problem"];
+            /** @description The document store is full; nothing was kept. Retry-After says when to try again. */
+            507: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
     withdrawDocument: {
@@ -3506,7 +3532,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. "*" matches whatever version is current (RFC 9110 §13.1.1): the write proceeds without a version check. */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
@@ -3549,7 +3575,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag of the caller's last read; when given, another version is 412. */
+                /** @description The ETag of the caller's last read; when given, another version is 412. "*" is no version check. */
                 "If-Match"?: components["parameters"]["IfMatchOptional"];
                 /**
                  * @description 1–200 visible ASCII characters chosen by the client. The first
@@ -3948,7 +3974,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. "*" matches whatever version is current (RFC 9110 §13.1.1): the write proceeds without a version check. */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
@@ -3990,7 +4016,7 @@ export interface operations {
         parameters: {
             query?: never;
             header?: {
-                /** @description The ETag of the caller's last read; when given, another version is 412. */
+                /** @description The ETag of the caller's last read; when given, another version is 412. "*" is no version check. */
                 "If-Match"?: components["parameters"]["IfMatchOptional"];
                 /**
                  * @description 1–200 visible ASCII characters chosen by the client. The first
@@ -4475,7 +4501,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. "*" matches whatever version is current (RFC 9110 §13.1.1): the write proceeds without a version check. */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
