@@ -70,6 +70,10 @@ type LinkedPage struct {
 
 // CaseFilter pages through the persons of a case.
 type CaseFilter struct {
+	// Query: words of the names, by prefix. Only the names of the summary
+	// projection (family and given names in Latin script) are searched, so
+	// a search tells nobody more than the list itself shows.
+	Query  string
 	Limit  int
 	Cursor string
 }
@@ -77,6 +81,9 @@ type CaseFilter struct {
 // Validate returns every bad field of the filter.
 func (f CaseFilter) Validate() error {
 	var fs apperr.Fields
+	if len(f.Query) > 200 {
+		fs.Add("q", "must be at most 200 characters")
+	}
 	decodeCursor(&fs, f.Cursor, &f.Limit)
 	return fs.Err()
 }
@@ -87,17 +94,28 @@ func (f CaseFilter) Validate() error {
 // listed at all (none of an invisible case; never an embassy's own
 // nationals).
 func (s *Service) OfCase(ctx context.Context, caseID uuid.UUID, f CaseFilter) (LinkedPage, error) {
-	var fs apperr.Fields
-	key := decodeCursor(&fs, f.Cursor, &f.Limit)
-	if err := fs.Err(); err != nil {
+	if err := f.Validate(); err != nil {
 		return LinkedPage{}, fmt.Errorf("list persons of case %s: %w", caseID, err)
 	}
+	var fs apperr.Fields
+	key := decodeCursor(&fs, f.Cursor, &f.Limit)
+	// cb_case_person_list reads the case's links through case_persons'
+	// (case_id, person_id) key, so a search never goes beyond the case's
+	// own rows; the name match filters those.
 	q := `SELECT l.person_id, l.role, l.linked_at, l.family_name, l.given_names, l.sex, l.nationality,
 		l.custody_status FROM cb_case_person_list(?) l`
 	args := []any{caseID}
+	var where []string
+	if nq := nameQuery(f.Query); nq != "" {
+		where = append(where, `to_tsvector('simple'::regconfig, l.family_name || ' ' || l.given_names) @@ to_tsquery('simple', ?)`)
+		args = append(args, nq)
+	}
 	if f.Cursor != "" {
-		q += ` WHERE (l.family_name, l.given_names, l.person_id) > (?, ?, ?)`
+		where = append(where, `(l.family_name, l.given_names, l.person_id) > (?, ?, ?)`)
 		args = append(args, key.Family, key.Given, key.ID)
+	}
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += fmt.Sprintf(` ORDER BY l.family_name, l.given_names, l.person_id LIMIT %d`, f.Limit+1)
 	var pg LinkedPage
@@ -149,8 +167,12 @@ func (s *Service) OfCase(ctx context.Context, caseID uuid.UUID, f CaseFilter) (L
 		for i, it := range pg.Items {
 			shown[i] = it.key().ID.String()
 		}
+		details := map[string]any{"ids": shown}
+		if f.Query != "" {
+			details["q"] = f.Query
+		}
 		return audit.Record(ctx, audit.Event{Action: "case.persons.read", ObjectType: "case",
-			ObjectID: caseID.String(), CaseID: caseID, Details: map[string]any{"ids": shown}})
+			ObjectID: caseID.String(), CaseID: caseID, Details: details})
 	})
 	if err != nil {
 		s.refused(ctx, err, "case.persons.read", "case", caseID)
