@@ -10,11 +10,13 @@ import { labelOf, valuesOf } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
 import { useAgencies } from "./CaseShares";
 import { caseStatusLabels, fullOf, nextStatuses, type Case, type CaseStatus } from "./caseTypes";
+import { useAgencyName } from "../components/agencyName";
 
 type StatusChange = BodyOf<"/api/v1/cases/{id}/status", "post">;
 
 export function CaseStatusSection({ c, etag, canChange }: { c: Case; etag: string; canChange: boolean }) {
   const { t } = useI18n();
+  const agencyName = useAgencyName();
   const qc = useQueryClient();
   const next = nextStatuses[c.status] ?? [];
   const [status, setStatus] = useState<CaseStatus | "">("");
@@ -88,7 +90,7 @@ export function CaseStatusSection({ c, etag, canChange }: { c: Case; etag: strin
                       </option>
                       {courts.map((a) => (
                         <option key={a.id} value={a.id}>
-                          {a.name}
+                          {agencyName(a)}
                         </option>
                       ))}
                     </select>
