@@ -362,3 +362,65 @@ func TestAgencyKhmerName(t *testing.T) {
 		t.Errorf("null name_km: %d, want 422", r.status)
 	}
 }
+
+func TestNationalsSearchAndTotal(t *testing.T) {
+	t.Parallel()
+	a := newCaseAPI(t, nil)
+	list := func(as, query string) (names []string, total float64) {
+		t.Helper()
+		r := a.request(as, "GET", "/api/v1/consular/nationals?limit=200"+query, "")
+		if r.status != 200 {
+			t.Fatalf("%s nationals%s: %d\n%s", as, query, r.status, r.body)
+		}
+		_, items := listIDs(t, r, "")
+		for _, it := range items {
+			names = append(names, fmt.Sprint(it["family_name"]))
+		}
+		slices.Sort(names)
+		total, _ = r.object(t)["total"].(float64)
+		return names, total
+	}
+	all, total := list("emb-cn-liaison", "")
+	if len(all) < 3 || int(total) != len(all) {
+		t.Fatalf("all nationals: %d listed, total %v", len(all), total)
+	}
+	// The total counts every match, not the page.
+	r := a.request("emb-cn-liaison", "GET", "/api/v1/consular/nationals?limit=1", "")
+	if got, _ := r.object(t)["total"].(float64); int(got) != len(all) {
+		t.Errorf("total on a page of 1: %v, want %d", got, len(all))
+	}
+	if got, n := list("emb-cn-liaison", "&q=deported"); !slices.Equal(got, []string{"Family cn-deported"}) || n != 1 {
+		t.Errorf("q=deported: %v (total %v)", got, n)
+	}
+	if got, n := list("emb-cn-liaison", "&q=nobody-by-this-name"); len(got) != 0 || n != 0 {
+		t.Errorf("q=nobody: %v (total %v)", got, n)
+	}
+	// Another embassy sees nothing of China's nationals, searched or not.
+	if got, _ := list("emb-vn-liaison", "&q=cn"); len(got) != 0 {
+		t.Errorf("emb-vn q=cn: %v", got)
+	}
+	if r := a.request("gdi-officer", "GET", "/api/v1/consular/nationals?q=cn", ""); r.status != 403 {
+		t.Errorf("gdi-officer: %d, want 403", r.status)
+	}
+	// Part of a facility's name, case ignored; LIKE's wildcards are literal.
+	var facility string
+	a.scan(&facility, `SELECT facility FROM persons WHERE nationality = 'CN' AND facility IS NOT NULL
+		AND facility NOT IN (SELECT name FROM facilities WHERE kind = 'shelter') LIMIT 1`)
+	if facility != "" {
+		part := strings.ToUpper(facility[1 : len(facility)-1])
+		got, _ := list("emb-cn-liaison", "&facility="+url.QueryEscape(part))
+		if len(got) == 0 || len(got) > len(all) {
+			t.Errorf("facility part %q: %v", part, got)
+		}
+	}
+	// A shelter is never named to the person's own state, so its real name finds nobody.
+	if got, _ := list("emb-cn-liaison", "&facility=social+affairs"); len(got) != 0 {
+		t.Errorf("the shelter's real name finds %v", got)
+	}
+	if got, _ := list("emb-cn-liaison", "&facility=care+of+the"); !slices.Contains(got, "Family cn-victim-consents") {
+		t.Errorf("facility=care of the: %v, want the consenting victim in the shelter", got)
+	}
+	if got, _ := list("emb-cn-liaison", "&facility=%25"); len(got) != 0 {
+		t.Errorf("facility=%%: %v, want none (a literal %%)", got)
+	}
+}

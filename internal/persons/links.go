@@ -251,7 +251,8 @@ func (s *Service) Unlink(ctx context.Context, caseID, personID uuid.UUID) error 
 // NationalFilter selects an embassy's nationals.
 type NationalFilter struct {
 	CustodyStatuses []Custody
-	Facility        string
+	Query           string // words of the names (family and given, Latin script), by prefix
+	Facility        string // part of the facility's name, case ignored
 	HearingBefore   *time.Time // a hearing date before this date in one of the charges
 	Limit           int
 	Cursor          string
@@ -272,14 +273,21 @@ func (f *NationalFilter) validate() (nameKey, error) {
 		}
 	}
 	checkText(&fs, "facility", f.Facility, maxFacility)
+	if len(f.Query) > 200 {
+		fs.Add("q", "must be at most 200 characters")
+	}
 	key := decodeCursor(&fs, f.Cursor, &f.Limit)
 	return key, fs.Err()
 }
+
+// likeEscaper quotes LIKE's wildcards so a search matches them literally.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // NationalPage is one page of nationals.
 type NationalPage struct {
 	Items      []National
 	NextCursor string
+	Total      int64 // how many nationals match the filter, on every page
 }
 
 // requireConsular: only embassy liaison officers use the consular view
@@ -308,12 +316,22 @@ func (s *Service) Nationals(ctx context.Context, f NationalFilter) (NationalPage
 		where, args = append(where, "n.custody_status IN ?"), append(args, strs(f.CustodyStatuses))
 	}
 	if f.Facility != "" {
-		where, args = append(where, "n.facility = ?"), append(args, f.Facility)
+		where, args = append(where, `n.facility ILIKE ? ESCAPE '\'`), append(args, "%"+likeEscaper.Replace(f.Facility)+"%")
+	}
+	if nq := nameQuery(f.Query); nq != "" {
+		where = append(where, `to_tsvector('simple'::regconfig, n.family_name || ' ' || n.given_names) @@ to_tsquery('simple', ?)`)
+		args = append(args, nq)
 	}
 	if f.HearingBefore != nil {
 		where = append(where, "EXISTS (SELECT 1 FROM cb_consular_charges(n.id) ch WHERE ch.hearing_date < ?::date)")
 		args = append(args, *f.HearingBefore)
 	}
+	// The total counts what the filters match, whatever the page.
+	countQ := "SELECT count(*) FROM consular_nationals n"
+	if len(where) > 0 {
+		countQ += " WHERE " + strings.Join(where, " AND ")
+	}
+	countArgs := slices.Clone(args)
 	if f.Cursor != "" {
 		where = append(where, "(n.family_name, n.given_names, n.id) > (?, ?, ?)")
 		args = append(args, key.Family, key.Given, key.ID)
@@ -331,6 +349,9 @@ func (s *Service) Nationals(ctx context.Context, f NationalFilter) (NationalPage
 		items, err := queryNationals(ctx, q, args...)
 		if err != nil {
 			return err
+		}
+		if err := store.DB(ctx).Raw(countQ, countArgs...).Scan(&pg.Total).Error; err != nil {
+			return fmt.Errorf("count nationals: %w", err)
 		}
 		if len(items) > f.Limit {
 			items = items[:f.Limit]

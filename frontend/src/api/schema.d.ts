@@ -1817,6 +1817,11 @@ export interface components {
         NationalList: {
             items: components["schemas"]["National"][];
             next_cursor: string | null;
+            /**
+             * Format: int64
+             * @description How many nationals the filters match in all.
+             */
+            total: number;
         };
         /**
          * @description Person (full projection), PersonSummary (summary projection: names,
@@ -3761,7 +3766,9 @@ export interface operations {
         parameters: {
             query?: {
                 custody_status?: components["schemas"]["CustodyStatus"][];
-                /** @description Exact facility name. */
+                /** @description Words of the family and given names, by prefix. */
+                q?: string;
+                /** @description Part of the facility's name (case ignored); a shelter is matched as the view shows it. */
                 facility?: string;
                 /** @description Only nationals with a hearing before this date. */
                 hearing_before?: string;

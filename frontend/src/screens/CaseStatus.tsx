@@ -62,7 +62,11 @@ export function CaseStatusSection({ c, etag, canChange }: { c: Case; etag: strin
       {canChange && next.length > 0 && (
         <form className="stack" onSubmit={submit} aria-labelledby="status-form-h">
           <h3 id="status-form-h">{t("status.change")}</h3>
-          <Field label={t("status.new")} error={fieldError(err, "status")}>
+          <Field
+            label={t("status.new")}
+            hint={c.status === "open" ? t("status.referAfterInvestigation") : undefined}
+            error={fieldError(err, "status")}
+          >
             {(p) => (
               <select {...p} name="status" value={status} onChange={(e) => setStatus(e.target.value as CaseStatus)} required>
                 <option value="" disabled>
