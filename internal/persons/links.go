@@ -251,8 +251,8 @@ func (s *Service) Unlink(ctx context.Context, caseID, personID uuid.UUID) error 
 // NationalFilter selects an embassy's nationals.
 type NationalFilter struct {
 	CustodyStatuses []Custody
-	Query           string // words of the names (family and given, Latin script), by prefix
-	Facility        string // part of the facility's name, case ignored
+	Query           string     // words of the names (family and given, Latin script), by prefix
+	Facility        string     // part of the facility's name, case ignored
 	HearingBefore   *time.Time // a hearing date before this date in one of the charges
 	Limit           int
 	Cursor          string
