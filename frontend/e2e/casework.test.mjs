@@ -131,7 +131,10 @@ describe("case work across agencies", () => {
     await upload.getByLabel("Title").fill("Passport scan, Wang Lei");
     await upload.getByLabel("Kind of document").selectOption("passport");
     await upload.getByLabel("Classification").selectOption("restricted");
-    await upload.getByLabel("About person").selectOption({ label: "Wang Lei" });
+    // "About person" is a search over the case's persons (issue 14, defect 5).
+    await upload.getByRole("combobox", { name: "About person" }).fill("Wang");
+    await upload.getByRole("listbox").getByRole("option", { name: "Wang Lei" }).click();
+    await upload.getByTestId("picked-person").filter({ hasText: "Wang Lei" }).waitFor();
     await upload.getByLabel("May be released to the person's embassy").check();
     await upload.getByLabel("File").setInputFiles(pdf);
     await upload.getByRole("button", { name: "Upload" }).click();

@@ -135,7 +135,7 @@ describe("second wave, the open defects", () => {
     await filters.getByLabel("Kind of document").selectOption("passport");
     await filters.getByLabel("Title contains").fill("wave 2");
     await filters.getByRole("button", { name: "Apply" }).click();
-    await docTable.getByRole("cell", { name: /Passport copy \(wave 2\)/ }).waitFor();
+    await docTable.getByRole("cell", { name: /^Passport copy \(wave 2\)/ }).waitFor();
     await screenshot(page, "w5-tuol-kork");
     await checkA11y(page, "Tuol Kork case page");
     assertNoPageErrors(page);
