@@ -63,7 +63,8 @@ export const auditActions = [
   "audit.verify",
 ] as const;
 
-const filterKeys = ["from", "to", "actor", "action", "case_reference", "refused", "cursor"] as const;
+// `case` (an id) keeps links to a case's trail working; people filter by reference.
+const filterKeys = ["from", "to", "actor", "action", "case", "case_reference", "refused", "cursor"] as const;
 
 /** A date (YYYY-MM-DD) as the start of that day in the user's time zone, RFC 3339. */
 function dayStart(d: string, plusDays = 0): string | undefined {
@@ -81,7 +82,8 @@ function eventQuery(f: Record<(typeof filterKeys)[number], string>) {
     ...(to ? { to } : {}),
     ...(f.actor ? { actor: f.actor } : {}),
     ...(f.action ? { action: f.action } : {}),
-    ...(f.case_reference ? { case_reference: f.case_reference } : {}),
+    ...(f.case ? { case: f.case } : {}),
+    ...(f.case_reference && !f.case ? { case_reference: f.case_reference } : {}),
     ...(f.refused === "true" ? { refused: true } : {}),
     ...(f.cursor ? { cursor: f.cursor } : {}),
   };
@@ -110,6 +112,7 @@ export function Audit() {
       <p className="muted">{t("audit.intro")}</p>
       <Checkpoint />
       <FilterForm label={t("audit.filters")}>
+        {f.case && <input type="hidden" name="case" value={f.case} />}
         <Field label={t("audit.from")}>{(p) => <input {...p} type="date" name="from" defaultValue={f.from} />}</Field>
         <Field label={t("audit.to")}>{(p) => <input {...p} type="date" name="to" defaultValue={f.to} />}</Field>
         <Field label={t("audit.user")}>

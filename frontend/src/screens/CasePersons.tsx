@@ -94,7 +94,9 @@ export function CasePersons({ caseId, total, canEdit }: { caseId: string; total:
         ) : (
           <>
             <p className="muted" role="status" data-testid="persons-range">
-              {q
+              {page.isPlaceholderData
+                ? t("common.loading") // the previous page stays on screen until this one arrives
+                : q
                 ? t("persons.rangeSearch", { from: number(first), to: number(first + items.length - 1), q })
                 : total === undefined
                   ? t("persons.rangePage", { from: number(first), to: number(first + items.length - 1) })
