@@ -385,7 +385,7 @@ describe("case work across agencies", () => {
     // Register an agency, then disable it (a PATCH with If-Match).
     const form = page.getByRole("form", { name: "Register an agency" });
     await form.getByLabel("Code").fill("emb-th");
-    await form.getByLabel("Name").fill("Royal Thai Embassy");
+    await form.getByLabel("Name", { exact: true }).fill("Royal Thai Embassy");
     await form.getByLabel("Kind").selectOption("embassy");
     await form.getByLabel("Country represented").fill("TH");
     await form.getByRole("button", { name: "Register" }).click();
