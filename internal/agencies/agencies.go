@@ -39,6 +39,7 @@ type Agency struct {
 	ID        uuid.UUID   `gorm:"column:id"`
 	Code      string      `gorm:"column:code"`
 	Name      string      `gorm:"column:name"`
+	NameKm    string      `gorm:"column:name_km"` // the name in Khmer; "" when not entered
 	Kind      access.Kind `gorm:"column:kind"`
 	Country   *string     `gorm:"column:country"`
 	Enabled   bool        `gorm:"column:enabled"`
@@ -51,6 +52,7 @@ type Agency struct {
 type NewAgency struct {
 	Code    string
 	Name    string
+	NameKm  string // optional
 	Kind    access.Kind
 	Country string // ISO 3166-1 alpha-2; required for embassies
 	Enabled bool
@@ -60,6 +62,7 @@ type NewAgency struct {
 // tokens name the agency by code, and roles are defined by kind.
 type Patch struct {
 	Name    *string
+	NameKm  *string // "" clears
 	Country *string // "" clears (not for embassies)
 	Enabled *bool
 }
@@ -72,6 +75,12 @@ func checkName(fs *apperr.Fields, name string) {
 	}
 }
 
+func checkNameKm(fs *apperr.Fields, name string) {
+	if utf8.RuneCountInString(name) > 200 || strings.ContainsRune(name, 0) {
+		fs.Add("name_km", "must be at most 200 characters")
+	}
+}
+
 // Validate returns every bad field.
 func (n NewAgency) Validate() error {
 	var fs apperr.Fields
@@ -79,6 +88,7 @@ func (n NewAgency) Validate() error {
 		fs.Add("code", "must be 2 to 40 lower-case letters, digits or hyphens, starting with a letter or digit")
 	}
 	checkName(&fs, n.Name)
+	checkNameKm(&fs, n.NameKm)
 	if !n.Kind.Valid() {
 		fs.Add("kind", "must be one of immigration_police, counter_trafficking, embassy, interior_ministry, court")
 	}
@@ -104,7 +114,7 @@ func NewService(log *slog.Logger) *Service {
 	return &Service{log: log}
 }
 
-const selectAgencies = `SELECT id, code, name, kind, country, enabled, version, created_at, updated_at FROM agencies`
+const selectAgencies = `SELECT id, code, name, name_km, kind, country, enabled, version, created_at, updated_at FROM agencies`
 
 // List returns every agency (directory data, not case content), by code;
 // kind narrows to one kind when not empty.
@@ -162,6 +172,7 @@ func getAgency(ctx context.Context, id uuid.UUID) (Agency, error) {
 func (s *Service) Create(ctx context.Context, n NewAgency) (Agency, error) {
 	n.Code = strings.TrimSpace(n.Code)
 	n.Name = strings.TrimSpace(n.Name)
+	n.NameKm = strings.TrimSpace(n.NameKm)
 	n.Country = strings.ToUpper(strings.TrimSpace(n.Country))
 	if err := n.Validate(); err != nil {
 		return Agency{}, fmt.Errorf("create agency: %w", err)
@@ -176,8 +187,8 @@ func (s *Service) Create(ctx context.Context, n NewAgency) (Agency, error) {
 			country = n.Country
 		}
 		var id uuid.UUID
-		err := store.DB(ctx).Raw(`INSERT INTO agencies (code, name, kind, country, enabled) VALUES (?, ?, ?, ?, ?)
-			RETURNING id`, n.Code, n.Name, string(n.Kind), country, n.Enabled).Row().Scan(&id)
+		err := store.DB(ctx).Raw(`INSERT INTO agencies (code, name, name_km, kind, country, enabled) VALUES (?, ?, ?, ?, ?, ?)
+			RETURNING id`, n.Code, n.Name, n.NameKm, string(n.Kind), country, n.Enabled).Row().Scan(&id)
 		if store.IsUniqueViolation(err, "") {
 			return apperr.Invalid("code", "is taken by another agency")
 		}
@@ -201,12 +212,16 @@ func (s *Service) Create(ctx context.Context, n NewAgency) (Agency, error) {
 // (If-Match: *) changes whatever version is current.
 func (s *Service) Update(ctx context.Context, id uuid.UUID, version int, p Patch) (Agency, error) {
 	var fs apperr.Fields
-	if p.Name == nil && p.Country == nil && p.Enabled == nil {
+	if p.Name == nil && p.NameKm == nil && p.Country == nil && p.Enabled == nil {
 		fs.Add("body", "changes nothing; send at least one field")
 	}
 	if p.Name != nil {
 		*p.Name = strings.TrimSpace(*p.Name)
 		checkName(&fs, *p.Name)
+	}
+	if p.NameKm != nil {
+		*p.NameKm = strings.TrimSpace(*p.NameKm)
+		checkNameKm(&fs, *p.NameKm)
 	}
 	if p.Country != nil {
 		*p.Country = strings.ToUpper(strings.TrimSpace(*p.Country))
@@ -237,6 +252,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, version int, p Patch
 		var args []any
 		if p.Name != nil {
 			sets, args = append(sets, "name = ?"), append(args, *p.Name)
+		}
+		if p.NameKm != nil {
+			sets, args = append(sets, "name_km = ?"), append(args, *p.NameKm)
 		}
 		if p.Country != nil {
 			var c any

@@ -30,6 +30,8 @@ type Filter struct {
 	ObjectType string
 	ObjectID   string // needs ObjectType
 	Case       uuid.UUID
+	CaseRef    string    // a case by its reference (admins; resolved in SQL)
+	Refused    bool      // only refusals: outcome denied or not_found
 	From, To   time.Time // occurred_at in [From, To)
 	Cursor     string    // from the previous page's Next
 	Limit      int       // default 50, at most 200
@@ -40,7 +42,11 @@ const ActionList = "audit.events.list"
 
 func (f Filter) details() map[string]any {
 	d := map[string]any{}
-	for k, v := range map[string]string{"action": f.Action, "object_type": f.ObjectType, "object_id": f.ObjectID, "cursor": f.Cursor} {
+	if f.Refused {
+		d["refused"] = true
+	}
+	for k, v := range map[string]string{"action": f.Action, "object_type": f.ObjectType, "object_id": f.ObjectID,
+		"cursor": f.Cursor, "case_reference": f.CaseRef} {
 		if v != "" {
 			d[k] = v
 		}
@@ -58,11 +64,41 @@ func (f Filter) details() map[string]any {
 	return d
 }
 
-// Item is a listed event with its tree index (nil until sequenced).
+// Item is a listed event with its tree index (nil until sequenced) and
+// the labels a person reads instead of ids, resolved in SQL when the list
+// is read (so they show today's names; the event itself keeps what was
+// recorded). Empty when there is nothing to show.
 type Item struct {
 	Entry
 	TreeIndex *int64
+	Labels
 }
+
+// Labels name an event's ids for people: the actor's username, the
+// agency's name (and Khmer name), the case's reference, and the object's
+// label where it is not case content (a case's reference, an agency's or a
+// user's name; never a person's name or a document's title).
+type Labels struct {
+	ActorUsername string `gorm:"column:actor_username"`
+	AgencyName    string `gorm:"column:agency_name"`
+	AgencyNameKm  string `gorm:"column:agency_name_km"`
+	CaseReference string `gorm:"column:case_reference"`
+	ObjectLabel   string `gorm:"column:object_label"`
+}
+
+// labelColumns resolve Labels for the rows of audit_events e: scalar
+// subqueries by primary key, evaluated for the page's rows only.
+const labelColumns = `,
+	COALESCE((SELECT u.username FROM users u WHERE u.id = e.actor_user_id), '') AS actor_username,
+	COALESCE((SELECT a.name FROM agencies a WHERE a.id = e.agency_id), '') AS agency_name,
+	COALESCE((SELECT a.name_km FROM agencies a WHERE a.id = e.agency_id), '') AS agency_name_km,
+	COALESCE(cb_audit_case_reference(e.case_id), '') AS case_reference,
+	COALESCE(CASE WHEN e.object_id ~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+		CASE e.object_type
+			WHEN 'case' THEN cb_audit_case_reference(e.object_id::uuid)
+			WHEN 'agency' THEN (SELECT a.name FROM agencies a WHERE a.id = e.object_id::uuid)
+			WHEN 'user' THEN (SELECT NULLIF(u.name, '') FROM users u WHERE u.id = e.object_id::uuid)
+		END END, '') AS object_label`
 
 // Page is one page of events, newest first.
 type Page struct {
@@ -89,6 +125,12 @@ func List(ctx context.Context, f Filter) (Page, error) {
 	}
 	if f.ObjectID != "" && f.ObjectType == "" {
 		errs.Add("object_id", "needs object_type")
+	}
+	if len(f.CaseRef) > 100 {
+		errs.Add("case_reference", "must be at most 100 characters")
+	}
+	if f.CaseRef != "" && f.Case != uuid.Nil {
+		errs.Add("case_reference", "give either case or case_reference, not both")
 	}
 	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
 		errs.Add("to", "must be after from")
@@ -129,6 +171,14 @@ func List(ctx context.Context, f Filter) (Page, error) {
 	if f.Case != uuid.Nil {
 		where = append(where, "e.case_id = "+arg(f.Case.String()))
 	}
+	if f.CaseRef != "" {
+		// An unknown reference matches nothing (NULL), like an unknown id.
+		where = append(where, "e.case_id = cb_audit_case_id("+arg(f.CaseRef)+")")
+	}
+	if f.Refused {
+		// Exactly the predicate of audit_events_refused_idx.
+		where = append(where, "e.outcome IN ('denied', 'not_found')")
+	}
 	if !f.From.IsZero() {
 		where = append(where, "e.occurred_at >= "+arg(f.From))
 	}
@@ -138,7 +188,7 @@ func List(ctx context.Context, f Filter) (Page, error) {
 	if f.Cursor != "" {
 		where = append(where, "(e.occurred_at, e.id) < ("+arg(cursorTime)+"::timestamptz, "+arg(cursorID)+"::bigint)")
 	}
-	q := `SELECT ` + eventColumns + ` FROM audit_events e`
+	q := `SELECT ` + eventColumns + labelColumns + ` FROM audit_events e`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -146,18 +196,18 @@ func List(ctx context.Context, f Filter) (Page, error) {
 
 	var page Page
 	err := store.WithTx(ctx, func(ctx context.Context) error {
-		var rows []row
+		var rows []labelledRow
 		if err := store.DB(ctx).Raw(q, args...).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("list audit events: %w", err)
 		}
 		if len(rows) > f.Limit {
-			last := rows[f.Limit-1]
+			last := rows[f.Limit-1].Row
 			page.Next = formatCursor(last.OccurredAt, last.ID)
 			rows = rows[:f.Limit]
 		}
 		ids := make([]int64, len(rows))
 		for i := range rows {
-			ids[i] = rows[i].ID
+			ids[i] = rows[i].Row.ID
 		}
 		idx, err := treeIndexes(ctx, ids)
 		if err != nil {
@@ -170,14 +220,21 @@ func List(ctx context.Context, f Filter) (Page, error) {
 		}
 		page.Items = make([]Item, len(rows))
 		for i := range rows {
-			page.Items[i].Entry = *rows[i].entry()
-			if x, ok := idx[rows[i].ID]; ok {
+			page.Items[i].Entry = *rows[i].Row.entry()
+			page.Items[i].Labels = rows[i].Labels
+			if x, ok := idx[rows[i].Row.ID]; ok {
 				page.Items[i].TreeIndex = &x
 			}
 		}
 		return nil
 	})
 	return page, err
+}
+
+// labelledRow is the scan target for eventColumns + labelColumns.
+type labelledRow struct {
+	Row    row    `gorm:"embedded"`
+	Labels Labels `gorm:"embedded"`
 }
 
 // A cursor is the (occurred_at, id) of the last row of a page, opaque to

@@ -54,7 +54,26 @@ func agencies() []Agency {
 	for _, a := range dir.Agencies {
 		out = append(out, Agency{Code: a.Code, Name: a.Name, Kind: a.Kind, Country: a.Country})
 	}
-	return append(out, extraAgencies...)
+	out = append(out, extraAgencies...)
+	for i := range out {
+		out[i].NameKm = khmerNames[out[i].Code]
+	}
+	return out
+}
+
+// khmerNames are the demo agencies' names in Khmer (agencies.name_km),
+// shown when the web app is in Khmer.
+var khmerNames = map[string]string{
+	"gdi":                 "អគ្គនាយកដ្ឋានអន្តោប្រវេសន៍",
+	"ncct":                "គណៈកម្មាធិការជាតិប្រយុទ្ធប្រឆាំងការជួញដូរមនុស្ស",
+	"emb-cn":              "ស្ថានទូតសាធារណរដ្ឋប្រជាមានិតចិន",
+	"emb-vn":              "ស្ថានទូតសាធារណរដ្ឋសង្គមនិយមវៀតណាម",
+	"emb-us":              "ស្ថានទូតសហរដ្ឋអាមេរិក",
+	"emb-au":              "ស្ថានទូតអូស្ត្រាលី",
+	"moi":                 "ក្រសួងមហាផ្ទៃ",
+	"pp-court":            "សាលាដំបូងរាជធានីភ្នំពេញ",
+	"sihanoukville-court": "សាលាដំបូងខេត្តព្រះសីហនុ",
+	"police-psn":          "ស្នងការដ្ឋាននគរបាលខេត្តព្រះសីហនុ ការិយាល័យអន្តោប្រវេសន៍",
 }
 
 // Counts says what the demo world holds in the database.
@@ -181,9 +200,13 @@ func write(ctx context.Context, tx pgx.Tx, w *World) error {
 	for _, a := range w.Agencies {
 		var id [16]byte
 		var kind string
-		err := tx.QueryRow(ctx, `INSERT INTO agencies (code, name, kind, country) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (code) DO UPDATE SET code = EXCLUDED.code RETURNING id, kind`,
-			a.Code, a.Name, a.Kind, nullable(a.Country)).Scan(&id, &kind)
+		// An existing agency keeps its names, except that a Khmer name
+		// nobody entered yet is filled in.
+		err := tx.QueryRow(ctx, `INSERT INTO agencies (code, name, name_km, kind, country) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (code) DO UPDATE SET name_km = CASE WHEN agencies.name_km = '' THEN EXCLUDED.name_km
+			                                                ELSE agencies.name_km END
+			RETURNING id, kind`,
+			a.Code, a.Name, a.NameKm, a.Kind, nullable(a.Country)).Scan(&id, &kind)
 		if err != nil {
 			return fmt.Errorf("demo: agency %s: %w", a.Code, err)
 		}

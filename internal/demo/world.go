@@ -12,7 +12,7 @@ import (
 
 // Agency is a demo agency.
 type Agency struct {
-	Code, Name, Kind, Country string
+	Code, Name, NameKm, Kind, Country string
 }
 
 // Person is a demo person. Dates are UTC.

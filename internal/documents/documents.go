@@ -126,8 +126,25 @@ type Page struct {
 type ListFilter struct {
 	CaseID   uuid.UUID
 	PersonID uuid.UUID
-	Limit    int
-	Cursor   string
+	// Narrowing a case's list (zero values do not filter): the kind, the
+	// person the document is about, and words of the title.
+	Kind   string
+	About  uuid.UUID
+	Title  string
+	Limit  int
+	Cursor string
+}
+
+// validate returns every bad field of the narrowing filters.
+func (f ListFilter) validate() error {
+	var fs apperr.Fields
+	if f.Kind != "" && !slices.Contains(Kinds, f.Kind) {
+		fs.Add("kind", "must be one of %s", strings.Join(Kinds, ", "))
+	}
+	if len(f.Title) > 200 {
+		fs.Add("q", "must be at most 200 characters")
+	}
+	return fs.Err()
 }
 
 // Content is an open version's bytes.

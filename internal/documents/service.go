@@ -618,6 +618,9 @@ func (s *Service) List(ctx context.Context, f ListFilter) (Page, error) {
 	if (f.CaseID == uuid.Nil) == (f.PersonID == uuid.Nil) {
 		return Page{}, errors.New("list documents: exactly one of case and person")
 	}
+	if err := f.validate(); err != nil {
+		return Page{}, fmt.Errorf("list documents: %w", err)
+	}
 	var page Page
 	err := store.WithTx(ctx, func(ctx context.Context) error {
 		q := docSelect + ` WHERE `
@@ -633,6 +636,20 @@ func (s *Service) List(ctx context.Context, f ListFilter) (Page, error) {
 		} else {
 			q += `d.person_id = ?`
 			args = append(args, f.PersonID)
+		}
+		// The narrowing filters work inside the case's (or person's) index
+		// range: documents_case_idx / documents_person_idx.
+		if f.Kind != "" {
+			q += ` AND d.kind = ?`
+			args = append(args, f.Kind)
+		}
+		if f.About != uuid.Nil {
+			q += ` AND d.person_id = ?`
+			args = append(args, f.About)
+		}
+		if t := strings.TrimSpace(f.Title); t != "" {
+			q += ` AND d.title ILIKE ? ESCAPE '\'`
+			args = append(args, "%"+likeEscaper.Replace(t)+"%")
 		}
 		if after != nil {
 			q += ` AND (d.created_at, d.id) < (?, ?)`
@@ -664,6 +681,9 @@ func (s *Service) List(ctx context.Context, f ListFilter) (Page, error) {
 	}
 	return page, nil
 }
+
+// likeEscaper quotes LIKE's wildcards so a search matches them literally.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 type cursor struct {
 	CreatedAt time.Time

@@ -30,6 +30,7 @@ type agencyHandlers struct {
 type agencyCreateRequest struct {
 	Code    string  `json:"code"`
 	Name    string  `json:"name"`
+	NameKm  string  `json:"name_km"`
 	Kind    string  `json:"kind"`
 	Country *string `json:"country"`
 	Enabled *bool   `json:"enabled"`
@@ -37,6 +38,7 @@ type agencyCreateRequest struct {
 
 type agencyPatchRequest struct {
 	Name    optional[string] `json:"name"`
+	NameKm  optional[string] `json:"name_km"`
 	Country optional[string] `json:"country"`
 	Enabled optional[bool]   `json:"enabled"`
 }
@@ -45,6 +47,7 @@ type agencyResponse struct {
 	ID        string    `json:"id"`
 	Code      string    `json:"code"`
 	Name      string    `json:"name"`
+	NameKm    string    `json:"name_km"`
 	Kind      string    `json:"kind"`
 	Country   *string   `json:"country"`
 	Enabled   bool      `json:"enabled"`
@@ -54,7 +57,8 @@ type agencyResponse struct {
 }
 
 func toAgencyResponse(a agencies.Agency) agencyResponse {
-	return agencyResponse{ID: a.ID.String(), Code: a.Code, Name: a.Name, Kind: string(a.Kind), Country: a.Country,
+	return agencyResponse{ID: a.ID.String(), Code: a.Code, Name: a.Name, NameKm: a.NameKm, Kind: string(a.Kind),
+		Country: a.Country,
 		Enabled: a.Enabled, Version: a.Version, CreatedAt: a.CreatedAt.UTC(), UpdatedAt: a.UpdatedAt.UTC()}
 }
 
@@ -97,7 +101,7 @@ func (h agencyHandlers) create(c *gin.Context) {
 	idempotent(c, func(ctx context.Context, body []byte) (result, error) {
 		var req agencyCreateRequest
 		derr := decodeStrict(body, &req)
-		n := agencies.NewAgency{Code: req.Code, Name: req.Name, Kind: access.Kind(req.Kind), Enabled: true}
+		n := agencies.NewAgency{Code: req.Code, Name: req.Name, NameKm: req.NameKm, Kind: access.Kind(req.Kind), Enabled: true}
 		if req.Country != nil {
 			n.Country = *req.Country
 		}
@@ -130,8 +134,9 @@ func (h agencyHandlers) update(c *gin.Context) {
 	derr := decodeStrict(body, &req)
 	var fs apperr.Fields
 	req.Name.notNull(&fs, "name")
+	req.NameKm.notNull(&fs, "name_km")
 	req.Enabled.notNull(&fs, "enabled")
-	p := agencies.Patch{Name: req.Name.ptr(), Country: req.Country.ptr(), Enabled: req.Enabled.ptr()}
+	p := agencies.Patch{Name: req.Name.ptr(), NameKm: req.NameKm.ptr(), Country: req.Country.ptr(), Enabled: req.Enabled.ptr()}
 	if err := mergeInvalid(derr, fs.Err()); err != nil {
 		Fail(c, err)
 		return

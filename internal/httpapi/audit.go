@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
@@ -52,6 +53,12 @@ type auditEventResponse struct {
 	Details      rawJSON `json:"details"`
 	TreeIndex    *int64  `json:"tree_index"`
 	Leaf         string  `json:"leaf"`
+	// Labels for people (resolved in SQL when the list is read).
+	ActorUsername string `json:"actor_username"`
+	AgencyName    string `json:"agency_name"`
+	AgencyNameKm  string `json:"agency_name_km"`
+	CaseReference string `json:"case_reference"`
+	ObjectLabel   string `json:"object_label"`
 }
 
 // rawJSON is stored JSON passed through as is.
@@ -80,7 +87,9 @@ func auditEventFrom(it audit.Item) auditEventResponse {
 		Action: it.Action, ObjectType: it.ObjectType, ObjectID: it.ObjectID, CaseID: optUUID(it.CaseID),
 		Outcome: string(it.Outcome), RequestID: it.RequestID, ClientAddr: it.ClientAddr,
 		Details: rawJSON(it.Details), TreeIndex: it.TreeIndex,
-		Leaf: base64.StdEncoding.EncodeToString(audit.EncodeLeaf(&it.Entry)),
+		Leaf:          base64.StdEncoding.EncodeToString(audit.EncodeLeaf(&it.Entry)),
+		ActorUsername: it.ActorUsername, AgencyName: it.AgencyName, AgencyNameKm: it.AgencyNameKm,
+		CaseReference: it.CaseReference, ObjectLabel: it.ObjectLabel,
 	}
 }
 
@@ -94,6 +103,18 @@ func (h auditHandlers) list(c *gin.Context) {
 	f, err := auditFilterFrom(c)
 	if err != nil {
 		Fail(c, err)
+		return
+	}
+	if wantsCSV(c) {
+		streamCSV(c, "audit-events.csv", auditCSVColumns, func(cursor string) ([]auditEventResponse, string, error) {
+			f.Cursor, f.Limit = cursor, exportPageSize
+			page, err := audit.List(c.Request.Context(), f)
+			items := make([]auditEventResponse, len(page.Items))
+			for i, it := range page.Items {
+				items[i] = auditEventFrom(it)
+			}
+			return items, page.Next, err
+		})
 		return
 	}
 	page, err := audit.List(c.Request.Context(), f)
@@ -113,7 +134,17 @@ func auditFilterFrom(c *gin.Context) (audit.Filter, error) {
 	var errs apperr.Fields
 	f := audit.Filter{
 		Action: c.Query("action"), ObjectType: c.Query("object_type"), ObjectID: c.Query("object_id"),
-		Cursor: c.Query("cursor"),
+		CaseRef: strings.TrimSpace(c.Query("case_reference")), Cursor: c.Query("cursor"),
+	}
+	switch c.Query("refused") {
+	case "", "false":
+	case "true":
+		f.Refused = true
+	default:
+		errs.Add("refused", "must be true or false")
+	}
+	if v := c.Query("format"); v != "" && v != "json" && v != "csv" {
+		errs.Add("format", "must be json or csv")
 	}
 	for _, u := range []struct {
 		name string
@@ -144,6 +175,12 @@ func auditFilterFrom(c *gin.Context) (audit.Filter, error) {
 	f.Limit = parseLimit(c, &errs)
 	return f, errs.Err()
 }
+
+// auditCSVColumns are the audit export's columns: the event as recorded,
+// then the labels for people.
+var auditCSVColumns = []string{"id", "time", "actor_user_id", "actor_name", "actor_username", "agency_code",
+	"agency_name", "action", "object_type", "object_id", "object_label", "case_id", "case_reference", "outcome",
+	"request_id", "client_addr", "tree_index", "details"}
 
 // checkpoint answers GET /api/v1/audit/checkpoint: the latest signed
 // checkpoint note, text/plain.

@@ -486,8 +486,8 @@ func (h caseHandlers) casePersons(c *gin.Context) {
 	if !ok {
 		return
 	}
-	q := newListQuery(c)
-	f := persons.CaseFilter{Limit: q.Limit, Cursor: q.Cursor}
+	q := newListQuery(c, "q")
+	f := persons.CaseFilter{Query: c.Query("q"), Limit: q.Limit, Cursor: q.Cursor}
 	if err := q.err(f.Validate()); err != nil {
 		Fail(c, err)
 		return

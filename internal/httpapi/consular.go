@@ -78,8 +78,8 @@ func toNationalResponse(n persons.National) nationalResponse {
 }
 
 func (h consularHandlers) list(c *gin.Context) {
-	q := newListQuery(c, "custody_status", "facility", "hearing_before")
-	f := persons.NationalFilter{Facility: c.Query("facility"), HearingBefore: q.date("hearing_before"),
+	q := newListQuery(c, "custody_status", "facility", "hearing_before", "q")
+	f := persons.NationalFilter{Facility: c.Query("facility"), Query: c.Query("q"), HearingBefore: q.date("hearing_before"),
 		Limit: q.Limit, Cursor: q.Cursor}
 	for _, s := range q.values("custody_status") {
 		f.CustodyStatuses = append(f.CustodyStatuses, persons.Custody(s))
@@ -109,7 +109,19 @@ func (h consularHandlers) list(c *gin.Context) {
 	for i, n := range pg.Items {
 		items[i] = toNationalResponse(n)
 	}
-	c.JSON(http.StatusOK, newPage(items, pg.NextCursor))
+	var next *string
+	if pg.NextCursor != "" {
+		next = &pg.NextCursor
+	}
+	c.JSON(http.StatusOK, nationalList{Items: items, NextCursor: next, Total: pg.Total})
+}
+
+// nationalList is api/openapi.yaml's NationalList: a page, and how many
+// nationals the filters match in all.
+type nationalList struct {
+	Items      []nationalResponse `json:"items"`
+	NextCursor *string            `json:"next_cursor"`
+	Total      int64              `json:"total"`
 }
 
 func (h consularHandlers) get(c *gin.Context) {

@@ -318,7 +318,15 @@ func (h documentHandlers) addVersion(c *gin.Context) {
 
 func listFilter(c *gin.Context) (documents.ListFilter, error) {
 	var fs apperr.Fields
-	f := documents.ListFilter{Cursor: c.Query("cursor"), Limit: parseLimit(c, &fs)}
+	f := documents.ListFilter{Cursor: c.Query("cursor"), Limit: parseLimit(c, &fs),
+		Kind: c.Query("kind"), Title: c.Query("q")}
+	if v := c.Query("person"); v != "" {
+		id, err := uuid.Parse(v)
+		if err != nil {
+			fs.Add("person", "must be a person id (UUID)")
+		}
+		f.About = id
+	}
 	return f, fs.Err()
 }
 

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"compress/gzip"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"mime"
 	"net/http"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -23,6 +25,24 @@ import (
 type webApp struct {
 	files map[string]*webFile // by path without the leading slash
 	index *webFile            // nil when the binary was built without the app
+	// indexStyles are the CSP sources ('sha256-…') of index.html's inline
+	// <style> blocks: the static shell's few rules, which must paint before
+	// any stylesheet arrives on a slow link. Only index.html gets them.
+	indexStyles string
+}
+
+// inlineStyle finds the contents of <style> blocks (the shell's, written by
+// us in frontend/index.html: no attributes, no nesting).
+var inlineStyle = regexp.MustCompile(`(?s)<style>(.*?)</style>`)
+
+// styleHashes returns the CSP hash sources of html's inline style blocks.
+func styleHashes(html []byte) string {
+	var out []string
+	for _, m := range inlineStyle.FindAllSubmatch(html, -1) {
+		sum := sha256.Sum256(m[1])
+		out = append(out, "'sha256-"+base64.StdEncoding.EncodeToString(sum[:])+"'")
+	}
+	return strings.Join(out, " ")
 }
 
 type webFile struct {
@@ -71,6 +91,9 @@ func newWebApp(fsys fs.FS) (*webApp, error) {
 		return nil, fmt.Errorf("load web app: %w", err)
 	}
 	w.index = w.files["index.html"]
+	if w.index != nil {
+		w.indexStyles = styleHashes(w.index.body)
+	}
 	return w, nil
 }
 
@@ -140,6 +163,13 @@ func isPageRequest(r *http.Request, p string) bool {
 
 func (w *webApp) write(c *gin.Context, f *webFile) {
 	h := c.Writer.Header()
+	if f == w.index && w.indexStyles != "" {
+		// The security headers allow style-src 'self'; the page also allows
+		// its own inline shell rules, by hash (nothing else inline).
+		if csp := h.Get("Content-Security-Policy"); strings.Contains(csp, "style-src 'self'") {
+			h.Set("Content-Security-Policy", strings.Replace(csp, "style-src 'self'", "style-src 'self' "+w.indexStyles, 1))
+		}
+	}
 	if f.immutable {
 		h.Set("Cache-Control", "public, max-age=31536000, immutable")
 	} else {

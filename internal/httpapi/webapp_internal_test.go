@@ -3,6 +3,8 @@ package httpapi
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -134,5 +136,49 @@ func TestWebAppNotBuilt(t *testing.T) {
 	s.engine.ServeHTTP(rec, req)
 	if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), "make build") {
 		t.Fatalf("status %d body %q", rec.Code, rec.Body.String())
+	}
+}
+
+// The static shell's inline rules are allowed by their hash on index.html
+// only, and nothing else inline is: a changed block no longer matches.
+func TestWebAppShellStyleHash(t *testing.T) {
+	shell := "body{margin:0}.shell-bar{background:#0b4f6c}"
+	s := webAppServer(t, fstest.MapFS{
+		"index.html":     {Data: []byte(`<!doctype html><style>` + shell + `</style><div id="root"><p>Loading…</p></div>`)},
+		"assets/a-1.js":  {Data: []byte("x")},
+		"assets/a-1.css": {Data: []byte("body{}")},
+		"favicon.svg":    {Data: []byte(`<svg/>`)},
+	})
+	const base = "default-src 'self'; style-src 'self'; script-src 'self'"
+	get := func(path string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Accept", "text/html")
+		rec := httptest.NewRecorder()
+		rec.Header().Set("Content-Security-Policy", base)
+		s.engine.ServeHTTP(rec, req)
+		return rec
+	}
+	sum := sha256.Sum256([]byte(shell))
+	want := "style-src 'self' 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "';"
+	for _, path := range []string{"/", "/cases/123"} {
+		rec := get(path)
+		if csp := rec.Header().Get("Content-Security-Policy"); !strings.Contains(csp, want) {
+			t.Errorf("%s: CSP %q, want it to contain %q", path, csp, want)
+		}
+		if cc := rec.Header().Get("Cache-Control"); cc != "no-cache" {
+			t.Errorf("%s: Cache-Control %q, want no-cache", path, cc)
+		}
+	}
+	for _, path := range []string{"/assets/a-1.js", "/assets/a-1.css"} {
+		rec := get(path)
+		if csp := rec.Header().Get("Content-Security-Policy"); csp != base {
+			t.Errorf("%s: CSP %q; only index.html may allow the inline block", path, csp)
+		}
+		if cc := rec.Header().Get("Cache-Control"); cc != "public, max-age=31536000, immutable" {
+			t.Errorf("%s: Cache-Control %q", path, cc)
+		}
+	}
+	if got := styleHashes([]byte(`<style>` + shell + ` </style>`)); strings.Contains(got, want[len("style-src 'self' "):len(want)-1]) {
+		t.Error("a changed block still matches the hash")
 	}
 }

@@ -70,6 +70,10 @@ type LinkedPage struct {
 
 // CaseFilter pages through the persons of a case.
 type CaseFilter struct {
+	// Query: words of the names, by prefix. Only the names of the summary
+	// projection (family and given names in Latin script) are searched, so
+	// a search tells nobody more than the list itself shows.
+	Query  string
 	Limit  int
 	Cursor string
 }
@@ -77,6 +81,9 @@ type CaseFilter struct {
 // Validate returns every bad field of the filter.
 func (f CaseFilter) Validate() error {
 	var fs apperr.Fields
+	if len(f.Query) > 200 {
+		fs.Add("q", "must be at most 200 characters")
+	}
 	decodeCursor(&fs, f.Cursor, &f.Limit)
 	return fs.Err()
 }
@@ -87,17 +94,28 @@ func (f CaseFilter) Validate() error {
 // listed at all (none of an invisible case; never an embassy's own
 // nationals).
 func (s *Service) OfCase(ctx context.Context, caseID uuid.UUID, f CaseFilter) (LinkedPage, error) {
-	var fs apperr.Fields
-	key := decodeCursor(&fs, f.Cursor, &f.Limit)
-	if err := fs.Err(); err != nil {
+	if err := f.Validate(); err != nil {
 		return LinkedPage{}, fmt.Errorf("list persons of case %s: %w", caseID, err)
 	}
+	var fs apperr.Fields
+	key := decodeCursor(&fs, f.Cursor, &f.Limit)
+	// cb_case_person_list reads the case's links through case_persons'
+	// (case_id, person_id) key, so a search never goes beyond the case's
+	// own rows; the name match filters those.
 	q := `SELECT l.person_id, l.role, l.linked_at, l.family_name, l.given_names, l.sex, l.nationality,
 		l.custody_status FROM cb_case_person_list(?) l`
 	args := []any{caseID}
+	var where []string
+	if nq := nameQuery(f.Query); nq != "" {
+		where = append(where, `to_tsvector('simple'::regconfig, l.family_name || ' ' || l.given_names) @@ to_tsquery('simple', ?)`)
+		args = append(args, nq)
+	}
 	if f.Cursor != "" {
-		q += ` WHERE (l.family_name, l.given_names, l.person_id) > (?, ?, ?)`
+		where = append(where, `(l.family_name, l.given_names, l.person_id) > (?, ?, ?)`)
 		args = append(args, key.Family, key.Given, key.ID)
+	}
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
 	}
 	q += fmt.Sprintf(` ORDER BY l.family_name, l.given_names, l.person_id LIMIT %d`, f.Limit+1)
 	var pg LinkedPage
@@ -149,8 +167,12 @@ func (s *Service) OfCase(ctx context.Context, caseID uuid.UUID, f CaseFilter) (L
 		for i, it := range pg.Items {
 			shown[i] = it.key().ID.String()
 		}
+		details := map[string]any{"ids": shown}
+		if f.Query != "" {
+			details["q"] = f.Query
+		}
 		return audit.Record(ctx, audit.Event{Action: "case.persons.read", ObjectType: "case",
-			ObjectID: caseID.String(), CaseID: caseID, Details: map[string]any{"ids": shown}})
+			ObjectID: caseID.String(), CaseID: caseID, Details: details})
 	})
 	if err != nil {
 		s.refused(ctx, err, "case.persons.read", "case", caseID)
@@ -229,7 +251,8 @@ func (s *Service) Unlink(ctx context.Context, caseID, personID uuid.UUID) error 
 // NationalFilter selects an embassy's nationals.
 type NationalFilter struct {
 	CustodyStatuses []Custody
-	Facility        string
+	Query           string     // words of the names (family and given, Latin script), by prefix
+	Facility        string     // part of the facility's name, case ignored
 	HearingBefore   *time.Time // a hearing date before this date in one of the charges
 	Limit           int
 	Cursor          string
@@ -250,14 +273,21 @@ func (f *NationalFilter) validate() (nameKey, error) {
 		}
 	}
 	checkText(&fs, "facility", f.Facility, maxFacility)
+	if len(f.Query) > 200 {
+		fs.Add("q", "must be at most 200 characters")
+	}
 	key := decodeCursor(&fs, f.Cursor, &f.Limit)
 	return key, fs.Err()
 }
+
+// likeEscaper quotes LIKE's wildcards so a search matches them literally.
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // NationalPage is one page of nationals.
 type NationalPage struct {
 	Items      []National
 	NextCursor string
+	Total      int64 // how many nationals match the filter, on every page
 }
 
 // requireConsular: only embassy liaison officers use the consular view
@@ -286,12 +316,22 @@ func (s *Service) Nationals(ctx context.Context, f NationalFilter) (NationalPage
 		where, args = append(where, "n.custody_status IN ?"), append(args, strs(f.CustodyStatuses))
 	}
 	if f.Facility != "" {
-		where, args = append(where, "n.facility = ?"), append(args, f.Facility)
+		where, args = append(where, `n.facility ILIKE ? ESCAPE '\'`), append(args, "%"+likeEscaper.Replace(f.Facility)+"%")
+	}
+	if nq := nameQuery(f.Query); nq != "" {
+		where = append(where, `to_tsvector('simple'::regconfig, n.family_name || ' ' || n.given_names) @@ to_tsquery('simple', ?)`)
+		args = append(args, nq)
 	}
 	if f.HearingBefore != nil {
 		where = append(where, "EXISTS (SELECT 1 FROM cb_consular_charges(n.id) ch WHERE ch.hearing_date < ?::date)")
 		args = append(args, *f.HearingBefore)
 	}
+	// The total counts what the filters match, whatever the page.
+	countQ := "SELECT count(*) FROM consular_nationals n"
+	if len(where) > 0 {
+		countQ += " WHERE " + strings.Join(where, " AND ")
+	}
+	countArgs := slices.Clone(args)
 	if f.Cursor != "" {
 		where = append(where, "(n.family_name, n.given_names, n.id) > (?, ?, ?)")
 		args = append(args, key.Family, key.Given, key.ID)
@@ -309,6 +349,9 @@ func (s *Service) Nationals(ctx context.Context, f NationalFilter) (NationalPage
 		items, err := queryNationals(ctx, q, args...)
 		if err != nil {
 			return err
+		}
+		if err := store.DB(ctx).Raw(countQ, countArgs...).Scan(&pg.Total).Error; err != nil {
+			return fmt.Errorf("count nationals: %w", err)
 		}
 		if len(items) > f.Limit {
 			items = items[:f.Limit]

@@ -318,7 +318,8 @@ export interface paths {
          * @description The documents of the case the caller may read (ACCESS.md: a full grant
          *     whose ceiling covers the classification), newest first,
          *     keyset-paginated. Withdrawn documents appear only to supervisors of
-         *     the owner agency. A case the caller cannot see is 404.
+         *     the owner agency. A case the caller cannot see is 404. `kind`,
+         *     `person` and `q` narrow the list (all must match).
          */
         get: operations["listCaseDocuments"];
         put?: never;
@@ -656,6 +657,9 @@ export interface paths {
         /**
          * List the persons of a case
          * @description The persons linked to the case, by name (family, given, id), keyset-paginated.
+         *     `q` searches the words of the family and given names (Latin script, by prefix):
+         *     only the names the summary projection shows, so a search reveals nothing the list
+         *     does not.
          */
         get: operations["listCasePersons"];
         put?: never;
@@ -1590,6 +1594,16 @@ export interface components {
              * @description The canonical leaf encoding (docs/audit.md).
              */
             leaf: string;
+            /** @description The actor's username today; empty when unknown. */
+            actor_username: string;
+            /** @description The actor's agency's name today. */
+            agency_name: string;
+            /** @description Its Khmer name; empty when not entered. */
+            agency_name_km: string;
+            /** @description The reference of case_id; empty when none. */
+            case_reference: string;
+            /** @description A case's reference, an agency's or a user's name; empty for other objects (a person's name or a document's title is case content). */
+            object_label: string;
         };
         AuditEventList: {
             items: components["schemas"]["AuditEvent"][];
@@ -2121,6 +2135,11 @@ export interface components {
         NationalList: {
             items: components["schemas"]["National"][];
             next_cursor: string | null;
+            /**
+             * Format: int64
+             * @description How many nationals the filters match in all.
+             */
+            total: number;
         };
         /**
          * @description Person (full projection), PersonSummary (summary projection: names,
@@ -2133,6 +2152,8 @@ export interface components {
             id: string;
             code: string;
             name: string;
+            /** @description The name in Khmer, shown when the app is in Khmer; empty when not entered. */
+            name_km: string;
             kind: components["schemas"]["AgencyKind"];
             /** @description Set for embassies. */
             country: string | null;
@@ -2325,6 +2346,8 @@ export interface components {
         AgencyCreate: {
             code: string;
             name: string;
+            /** @description The name in Khmer (optional). */
+            name_km?: string;
             kind: components["schemas"]["AgencyKind"];
             /** @description Required for embassies. */
             country?: string;
@@ -2333,6 +2356,8 @@ export interface components {
         };
         AgencyPatch: {
             name?: string;
+            /** @description The name in Khmer; "" clears it. */
+            name_km?: string;
             country?: string | null;
             enabled?: boolean;
         };
@@ -2924,6 +2949,12 @@ export interface operations {
                 object_id?: string;
                 /** @description Case id. */
                 case?: string;
+                /** @description A case by its reference, e.g. GDI-2026-000002 (not with `case`); an unknown reference matches nothing. */
+                case_reference?: string;
+                /** @description Only refusals (outcome denied or not_found). */
+                refused?: boolean;
+                /** @description csv: the matching events as CSV (every page; also Accept: text/csv). */
+                format?: "json" | "csv";
                 /** @description Events at or after (RFC 3339). */
                 from?: string;
                 /** @description Events before (RFC 3339). */
@@ -2938,13 +2969,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description A page of events. */
+            /** @description A page of events (or, as CSV, every matching event). */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AuditEventList"];
+                    "text/csv": string;
                 };
             };
             401: components["responses"]["Problem"];
@@ -3105,6 +3137,11 @@ export interface operations {
     listCaseDocuments: {
         parameters: {
             query?: {
+                kind?: "passport" | "identity_document" | "visa" | "work_permit" | "residence_permit" | "court_order" | "judgment" | "indictment" | "charge_sheet" | "deportation_order" | "statement" | "evidence" | "photo" | "medical_report" | "police_report" | "correspondence" | "consular_note" | "other";
+                /** @description Only documents about this person. */
+                person?: string;
+                /** @description Part of the title (case-insensitive). */
+                q?: string;
                 limit?: number;
                 /** @description next_cursor of the previous page. */
                 cursor?: string;
@@ -3754,6 +3791,8 @@ export interface operations {
     listCasePersons: {
         parameters: {
             query?: {
+                /** @description Words of the names, by prefix ("wang we"). */
+                q?: string;
                 limit?: number;
                 cursor?: string;
             };
@@ -4300,7 +4339,9 @@ export interface operations {
         parameters: {
             query?: {
                 custody_status?: components["schemas"]["CustodyStatus"][];
-                /** @description Exact facility name. */
+                /** @description Words of the family and given names, by prefix. */
+                q?: string;
+                /** @description Part of the facility's name (case ignored); a shelter is matched as the view shows it. */
                 facility?: string;
                 /** @description Only nationals with a hearing before this date. */
                 hearing_before?: string;

@@ -3,6 +3,7 @@ import { createBrowserRouter, RouterProvider, type RouteObject } from "react-rou
 import { ApiError } from "../api/client";
 import { I18nProvider } from "../i18n/i18n";
 import { screens } from "./screens";
+import { meQuery } from "./session";
 import { Guard, Home, Layout, NotFound, RouteError } from "./Shell";
 
 const queryClient = new QueryClient({
@@ -15,6 +16,11 @@ const queryClient = new QueryClient({
     },
   },
 });
+
+// Ask who is signed in at once, while the first screen's code is still on
+// its way (the router loads it before rendering anything): on a slow link
+// that saves a whole round trip before the first list appears.
+void queryClient.prefetchQuery(meQuery);
 
 const children: RouteObject[] = [
   { index: true, Component: Home },

@@ -8,6 +8,7 @@ import { locales, useI18n, type Locale, type MessageKey } from "../i18n/i18n";
 import { screens } from "./screens";
 import { SessionProvider, useSession, type Capability } from "./session";
 import { useTitle } from "./title";
+import { useAgencyName } from "../components/agencyName";
 
 const localeNames: Record<Locale, string> = { en: "English", km: "ខ្មែរ" };
 
@@ -70,6 +71,7 @@ function SignOut() {
 
 function Shell({ children }: { children: ReactNode }) {
   const { t } = useI18n();
+  const agencyName = useAgencyName();
   const { me, can } = useSession();
   const location = useLocation();
   const mainRef = useRef<HTMLElement>(null);
@@ -113,7 +115,7 @@ function Shell({ children }: { children: ReactNode }) {
               <strong>{me.user.name}</strong>
               {" · "}
               <span className="agency" title={me.agency.code}>
-                {me.agency.name}
+                {agencyName(me.agency)}
               </span>
             </span>
             <LanguageSwitch />

@@ -58,18 +58,19 @@ export interface Session {
 
 const SessionContext = createContext<Session | null>(null);
 
+/** GET /api/v1/me, remembering the CSRF token for later writes. */
+export async function fetchMe(): Promise<Me> {
+  const me = await unwrap(api.GET("/api/v1/me"));
+  setCsrfToken(me.csrf_token ?? "");
+  return me;
+}
+
+/** The session query's options: App starts it before the first screen's code arrives. */
+export const meQuery = { queryKey: ["me"], queryFn: fetchMe, staleTime: 5 * 60_000, retry: false } as const;
+
 export function SessionProvider({ children }: { children: ReactNode }) {
   const { t } = useI18n();
-  const q = useQuery({
-    queryKey: ["me"],
-    queryFn: async () => {
-      const me = await unwrap(api.GET("/api/v1/me"));
-      setCsrfToken(me.csrf_token ?? "");
-      return me;
-    },
-    staleTime: 5 * 60_000,
-    retry: false,
-  });
+  const q = useQuery(meQuery);
   if (q.isPending) {
     return (
       <p className="spinner" role="status">

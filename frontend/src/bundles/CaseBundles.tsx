@@ -31,11 +31,18 @@ export function useCanCreateBundle(c: Pick<Case, "owner_agency" | "court_agency"
 }
 
 export function CaseBundles({ c }: { c: Case }) {
-  const { hasRole } = useSession();
-  // Bundles are for the people who prepare hearings: officers and
-  // supervisors of the owner agency and the court's clerks, on a full grant.
-  if (c.access.level !== "full" || !hasRole("officer", "supervisor", "clerk")) return null;
+  if (!useShowsBundles(c)) return null;
   return <BundlesSection c={c} />;
+}
+
+/**
+ * Whether the case page has a bundles section: bundles are for the people
+ * who prepare hearings — officers and supervisors of the owner agency and
+ * the court's clerks — on a full grant.
+ */
+export function useShowsBundles(c: Case): boolean {
+  const { hasRole } = useSession();
+  return c.access.level === "full" && hasRole("officer", "supervisor", "clerk");
 }
 
 function BundlesSection({ c }: { c: Case }) {
@@ -52,7 +59,7 @@ function BundlesSection({ c }: { c: Case }) {
     setParams(next, { replace: true, preventScrollReset: true });
   };
   return (
-    <section id="bundles" aria-labelledby="bundles-h" className="bundles">
+    <section aria-labelledby="bundles-h" className="bundles">
       <h2 id="bundles-h">{t("bundle.heading")}</h2>
       <p className="muted">{t("bundle.intro")}</p>
       {q.isPending && <p className="spinner">{t("common.loading")}</p>}

@@ -345,7 +345,7 @@ function AddSection({ onAdd, next }: { onAdd: (title: string) => void; next: str
   const [title, setTitle] = useState("");
   return (
     <form
-      className="inline-form"
+      className="bundle-add-section"
       aria-label={t("bundle.addSection")}
       onSubmit={(e) => {
         e.preventDefault();

@@ -17,6 +17,7 @@ import {
   type DocumentKind,
 } from "../i18n/enums";
 import { ErrorMessage, fieldError } from "./ErrorMessage";
+import { CasePersonPicker } from "./CasePersonPicker";
 import { Field } from "./Field";
 
 export type Document = components["schemas"]["Document"];
@@ -109,18 +110,74 @@ export function DocumentTable({
   );
 }
 
-function useDocuments(scope: "case" | "person", id: string) {
+/** Narrowing a case's list (GET /cases/{id}/documents ?kind= &person= &q=). */
+export interface DocumentFilter {
+  kind: DocumentKind | "";
+  person: string;
+  q: string;
+}
+const noFilter: DocumentFilter = { kind: "", person: "", q: "" };
+
+function useDocuments(scope: "case" | "person", id: string, f: DocumentFilter) {
   return useInfiniteQuery({
-    queryKey: ["documents", scope, id],
+    queryKey: ["documents", scope, id, f],
     initialPageParam: "",
     queryFn: ({ pageParam }) => {
       const query = pageParam ? { cursor: pageParam } : {};
       return scope === "case"
-        ? unwrap(api.GET("/api/v1/cases/{id}/documents", { params: { path: { id }, query } }))
+        ? unwrap(
+            api.GET("/api/v1/cases/{id}/documents", {
+              params: {
+                path: { id },
+                query: {
+                  ...query,
+                  ...(f.kind ? { kind: f.kind } : {}),
+                  ...(f.person ? { person: f.person } : {}),
+                  ...(f.q ? { q: f.q } : {}),
+                },
+              },
+            }),
+          )
         : unwrap(api.GET("/api/v1/persons/{id}/documents", { params: { path: { id }, query } }));
     },
     getNextPageParam: (last) => last.next_cursor || undefined,
   });
+}
+
+/** The filters of a case's documents: kind, the person it is about, words of the title. */
+function DocumentFilters({ caseId, onApply }: { caseId: string; onApply: (f: DocumentFilter) => void }) {
+  const { t } = useI18n();
+  const [person, setPerson] = useState("");
+  return (
+    <form
+      className="filters"
+      role="search"
+      aria-label={t("doc.filters")}
+      onSubmit={(e) => {
+        e.preventDefault();
+        const d = new FormData(e.currentTarget);
+        onApply({ kind: String(d.get("kind") ?? "") as DocumentKind | "", person, q: String(d.get("q") ?? "").trim() });
+      }}
+    >
+      <Field label={t("doc.filterTitle")}>{(a) => <input {...a} name="q" type="search" autoComplete="off" />}</Field>
+      <Field label={t("doc.kind")}>
+        {(a) => (
+          <select {...a} name="kind" defaultValue="">
+            <option value="">{t("doc.anyKind")}</option>
+            {valuesOf(documentKindLabels).map((k) => (
+              <option key={k} value={k}>
+                {t(documentKindLabels[k])}
+              </option>
+            ))}
+          </select>
+        )}
+      </Field>
+      <CasePersonPicker caseId={caseId} label={t("doc.filterPerson")} onChange={setPerson} />
+      <button type="submit" className="btn secondary">
+        {t("filters.apply")}
+      </button>
+    </form>
+  );
 }
 
 /** A list of documents with "show more" paging. */
@@ -138,13 +195,23 @@ export function DocumentList({
   canWithdraw?: boolean;
 }) {
   const { t } = useI18n();
-  const q = useDocuments(scope, id);
-  if (q.isPending) return <p className="spinner">{t("common.loading")}</p>;
-  if (q.isError) return <ErrorMessage error={q.error} />;
+  const [filter, setFilter] = useState<DocumentFilter>(noFilter);
+  const q = useDocuments(scope, id, filter);
+  const filtered = filter.kind !== "" || filter.person !== "" || filter.q !== "";
+  const filters = scope === "case" ? <DocumentFilters caseId={id} onApply={setFilter} /> : null;
+  if (q.isPending) return <>{filters}<p className="spinner">{t("common.loading")}</p></>;
+  if (q.isError) return <>{filters}<ErrorMessage error={q.error} /></>;
   const items = q.data.pages.flatMap((p) => p.items);
-  if (items.length === 0) return <p className="muted">{empty}</p>;
+  if (items.length === 0)
+    return (
+      <>
+        {filters}
+        <p className="muted" data-testid="docs-none">{filtered ? t("doc.noneMatch") : empty}</p>
+      </>
+    );
   return (
     <>
+      {filters}
       <DocumentTable
         items={items}
         caption={t("doc.heading")}
@@ -169,7 +236,7 @@ export function DocumentList({
 }
 
 /** Upload form for a case's documents; the progress bar follows the bytes sent. */
-export function UploadDocument({ caseId, persons }: { caseId: string; persons: { id: string; name: string }[] }) {
+export function UploadDocument({ caseId }: { caseId: string }) {
   const { t, number } = useI18n();
   const qc = useQueryClient();
   const [progress, setProgress] = useState<UploadProgress | null>(null);
@@ -177,6 +244,7 @@ export function UploadDocument({ caseId, persons }: { caseId: string; persons: {
   const [done, setDone] = useState<string | null>(null);
   const [classification, setClassification] = useState<Classification>("restricted");
   const form = useRef<HTMLFormElement>(null);
+  const [resetKey, setResetKey] = useState(0); // a new key empties the person picker after an upload
 
   const submit = async (e: FormEvent<HTMLFormElement>) => {
     e.preventDefault();
@@ -201,6 +269,7 @@ export function UploadDocument({ caseId, persons }: { caseId: string; persons: {
       const doc = await upload<Document>(`/api/v1/cases/${caseId}/documents`, meta, file, setProgress);
       setDone(doc.title);
       form.current?.reset();
+      setResetKey((k) => k + 1);
       setClassification("restricted");
       await qc.invalidateQueries({ queryKey: ["documents", "case", caseId] });
     } catch (err) {
@@ -215,7 +284,9 @@ export function UploadDocument({ caseId, persons }: { caseId: string; persons: {
   const fileError = error instanceof FileMissing ? t("doc.fileRequired") : fieldError(error, "file");
   return (
     <form ref={form} className="stack" onSubmit={(e) => void submit(e)} aria-labelledby="upload-heading">
-      <h3 id="upload-heading">{t("doc.upload")}</h3>
+      <h3 id="upload-heading" tabIndex={-1}>
+        {t("doc.upload")}
+      </h3>
       <div className="grid2">
         <Field label={t("doc.title")} error={fieldError(error, "title")}>
           {(p) => <input {...p} name="title" required maxLength={300} />}
@@ -247,20 +318,14 @@ export function UploadDocument({ caseId, persons }: { caseId: string; persons: {
             </select>
           )}
         </Field>
-        {persons.length > 0 && (
-          <Field label={t("doc.person")} error={fieldError(error, "person_id")}>
-            {(p) => (
-              <select {...p} name="person_id" defaultValue="">
-                <option value="">{t("doc.noPerson")}</option>
-                {persons.map((x) => (
-                  <option key={x.id} value={x.id}>
-                    {x.name}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
-        )}
+        <CasePersonPicker
+          key={resetKey}
+          caseId={caseId}
+          label={t("doc.person")}
+          hint={t("doc.personHint")}
+          name="person_id"
+          error={fieldError(error, "person_id")}
+        />
       </div>
       {releasableAllowed && (
         <div className="checkbox">

@@ -60,6 +60,7 @@ export function Agencies() {
               <tr>
                 <th scope="col">{t("agencies.code")}</th>
                 <th scope="col">{t("agencies.name")}</th>
+                <th scope="col">{t("agencies.nameKm")}</th>
                 <th scope="col">{t("agencies.kind")}</th>
                 <th scope="col">{t("agencies.country")}</th>
                 <th scope="col">{t("agencies.enabled")}</th>
@@ -72,6 +73,9 @@ export function Agencies() {
                     <code>{a.code}</code>
                   </td>
                   <td>{a.name}</td>
+                  <td>
+                    <KhmerNameForm a={a} />
+                  </td>
                   <td>{labelOf(t, agencyKindLabels, a.kind)}</td>
                   <td>{a.country ? country(a.country) : "—"}</td>
                   <td>
@@ -97,6 +101,46 @@ export function Agencies() {
   );
 }
 
+/** The agency's Khmer name, edited in place (PATCH name_km with If-Match). */
+function KhmerNameForm({ a }: { a: Agency }) {
+  const { t } = useI18n();
+  const qc = useQueryClient();
+  const save = useMutation({
+    mutationFn: (name_km: string) =>
+      unwrap(
+        api.PATCH("/api/v1/agencies/{id}", {
+          params: { path: { id: a.id }, header: { "If-Match": etagOf(a) } },
+          body: { name_km },
+        }),
+      ),
+    onSuccess: () => qc.invalidateQueries({ queryKey: ["agencies"] }),
+  });
+  return (
+    <form
+      className="inline-form"
+      aria-label={`${t("agencies.editNameKm")}: ${a.name}`}
+      onSubmit={(e) => {
+        e.preventDefault();
+        save.mutate(String(new FormData(e.currentTarget).get("name_km") ?? "").trim());
+      }}
+    >
+      <Field label={t("agencies.editNameKm")} error={fieldError(save.error, "name_km")}>
+        {(p) => <input {...p} name="name_km" lang="km" defaultValue={a.name_km} maxLength={200} placeholder={t("agencies.nameKmMissing")} />}
+      </Field>
+      <button type="submit" className="btn secondary" disabled={save.isPending}>
+        {t("agencies.saveNameKm")}
+        <span className="visually-hidden">: {a.name}</span>
+      </button>
+      {save.isSuccess && (
+        <span role="status" className="muted">
+          {t("agencies.savedNameKm", { name: a.name })}
+        </span>
+      )}
+      {save.isError && !fieldError(save.error, "name_km") && <ErrorMessage error={save.error} />}
+    </form>
+  );
+}
+
 function NewAgencyForm() {
   const { t } = useI18n();
   const qc = useQueryClient();
@@ -111,6 +155,7 @@ function NewAgencyForm() {
     const f = new FormData(form);
     const s = (k: string) => String(f.get(k) ?? "").trim();
     const body: NewAgency = { code: s("code").toLowerCase(), name: s("name"), kind, enabled: true };
+    if (s("name_km")) body.name_km = s("name_km");
     if (kind === "embassy") body.country = s("country").toUpperCase();
     create.mutate(body, { onSuccess: () => form.reset() });
   };
@@ -124,6 +169,9 @@ function NewAgencyForm() {
         </Field>
         <Field label={t("agencies.name")} error={fieldError(err, "name")}>
           {(p) => <input {...p} name="name" required maxLength={200} />}
+        </Field>
+        <Field label={t("agencies.nameKm")} hint={t("agencies.nameKmHint")} error={fieldError(err, "name_km")}>
+          {(p) => <input {...p} name="name_km" lang="km" maxLength={200} />}
         </Field>
         <Field label={t("agencies.kind")} error={fieldError(err, "kind")}>
           {(p) => (

@@ -13,6 +13,7 @@ import { Pager } from "../components/Pager";
 import { labelOf, valuesOf } from "../i18n/enums";
 import { useI18n, type MessageKey } from "../i18n/i18n";
 import { caseKindLabels, caseStatusLabels, type CaseKind, type CaseStatus, type CaseSummary } from "./caseTypes";
+import { useAgencyName } from "../components/agencyName";
 
 const pageSize = 25;
 
@@ -110,6 +111,7 @@ function CaseTable({
   dateTime: (v: string) => string;
 }) {
   const { t } = useI18n();
+  const agencyName = useAgencyName();
   return (
     <div className="table-wrap">
       <table>
@@ -141,7 +143,7 @@ function CaseTable({
               </td>
               <td>{labelOf(t, caseKindLabels, c.kind)}</td>
               <td>{labelOf(t, caseStatusLabels, c.status)}</td>
-              <td>{c.owner_agency.name}</td>
+              <td>{agencyName(c.owner_agency)}</td>
               <td>{dateTime(c.updated_at)}</td>
             </tr>
           ))}

@@ -1,6 +1,7 @@
 // One case: its details, persons, documents, shares and status, with the
 // actions the user's role and agency allow (and nothing else).
 import { useQuery } from "@tanstack/react-query";
+import type { MouseEvent, ReactNode } from "react";
 import { Link, useParams } from "react-router";
 import { api, unwrapWithETag } from "../api/client";
 import { useSession } from "../app/session";
@@ -9,11 +10,11 @@ import { DocumentList, UploadDocument } from "../components/Documents";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { labelOf } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
-import { CasePersons, useCasePersons } from "./CasePersons";
+import { CasePersons } from "./CasePersons";
 import { CaseShares } from "./CaseShares";
-import { fullName } from "./personTypes";
+import { useAgencyName } from "../components/agencyName";
 import { CaseStatusSection } from "./CaseStatus";
-import { CaseBundles } from "../bundles/CaseBundles";
+import { CaseBundles, useShowsBundles } from "../bundles/CaseBundles";
 import { caseKindLabels, caseStatusLabels, fullOf, type Case } from "./caseTypes";
 
 export function useCase(id: string) {
@@ -44,12 +45,75 @@ export function CasePage() {
   return <CaseView c={q.data.data} etag={q.data.etag} />;
 }
 
+/**
+ * A section of the case page: its anchor, its heading in the jump list, and
+ * what it shows. The page is these sections in order, so a large case (the
+ * Tuol Kork raid: 225 persons) is a short page to move around in: the jump
+ * list at the top reaches each one (and the upload form) in a few key
+ * presses. Add a section here, e.g. `{ id: "bundles", … }` for court
+ * bundles, between "documents" and "status".
+ */
+export interface CaseSection {
+  id: string;
+  title: string;
+  /** Extra jump-list entries inside the section (e.g. the upload form). */
+  also?: { id: string; title: string }[];
+  /** The section renders its own <section> with an <h2 id={`${id}-h`}>. */
+  ownHeading?: boolean;
+  render: () => ReactNode;
+}
+
 function CaseView({ c, etag }: { c: Case; etag: string }) {
-  const { t, date, dateTime } = useI18n();
+  const { t } = useI18n();
   const perms = useCasePermissions(c);
-  // Summary grants see the persons too, in the summary projection (ACCESS.md, Persons).
-  const persons = useCasePersons(c.id, true);
-  const d = fullOf(c);
+  const showsBundles = useShowsBundles(c);
+  const count = "persons_count" in c ? c.persons_count : undefined;
+  const sections: CaseSection[] = [
+    { id: "details", title: t("case.details"), render: () => <CaseDetails c={c} /> },
+    {
+      id: "persons",
+      title: count === undefined ? t("case.persons") : t("case.personsCount", { n: count }),
+      render: () => (
+        <>
+          <CasePersons caseId={c.id} total={count} canEdit={perms.edit} />
+          {perms.edit && (
+            <p>
+              <Link className="btn secondary" to={`/cases/${c.id}/import`}>
+                {t("import.open")}
+              </Link>
+            </p>
+          )}
+        </>
+      ),
+    },
+    ...(perms.full
+      ? [
+          {
+            id: "documents",
+            title: t("doc.heading"),
+            also: perms.edit ? [{ id: "upload-heading", title: t("doc.upload") }] : [],
+            render: () => (
+              <>
+                <DocumentList scope="case" id={c.id} empty={t("doc.none")} canVersion={perms.edit} canWithdraw={perms.supervise} />
+                {perms.edit && <UploadDocument caseId={c.id} />}
+              </>
+            ),
+          },
+        ]
+      : []),
+    ...(showsBundles
+      ? [{ id: "bundles", title: t("bundle.heading"), ownHeading: true, render: () => <CaseBundles c={c} /> }]
+      : []),
+    {
+      id: "status",
+      title: t("case.status"),
+      ownHeading: true,
+      render: () => <CaseStatusSection c={c} etag={etag} canChange={perms.supervise} />,
+    },
+    ...(perms.supervise
+      ? [{ id: "shares", title: t("share.heading"), ownHeading: true, render: () => <CaseShares caseId={c.id} /> }]
+      : []),
+  ];
   return (
     <>
       <div className="page-head">
@@ -62,6 +126,64 @@ function CaseView({ c, etag }: { c: Case; etag: string }) {
           </Link>
         )}
       </div>
+      <JumpList sections={sections} />
+      {sections.map((s) =>
+        s.ownHeading ? (
+          <div key={s.id} id={s.id} className="case-section">
+            {s.render()}
+          </div>
+        ) : (
+          <section key={s.id} id={s.id} aria-labelledby={`${s.id}-h`} className="case-section">
+            <h2 id={`${s.id}-h`} tabIndex={-1}>
+              {s.title}
+            </h2>
+            {s.render()}
+          </section>
+        ),
+      )}
+    </>
+  );
+}
+
+/**
+ * "On this page": a link to each section. Following one moves the keyboard
+ * focus there too (to the heading, or the upload form's heading), so the
+ * next Tab continues inside that section.
+ */
+function JumpList({ sections }: { sections: CaseSection[] }) {
+  const { t } = useI18n();
+  const go = (e: MouseEvent<HTMLAnchorElement>, id: string) => {
+    const target = document.getElementById(id === "upload-heading" ? id : `${id}-h`);
+    if (!target) return;
+    e.preventDefault();
+    if (!target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+    target.scrollIntoView({ block: "start" });
+    target.focus({ preventScroll: true });
+    window.history.replaceState(window.history.state, "", `#${id}`);
+  };
+  const entries = sections.flatMap((s) => [{ id: s.id, title: s.title }, ...(s.also ?? [])]);
+  return (
+    <nav className="jumplist" aria-label={t("case.jumpList")}>
+      <ul>
+        {entries.map((e) => (
+          <li key={e.id}>
+            <a href={`#${e.id}`} onClick={(ev) => go(ev, e.id)}>
+              {e.title}
+            </a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
+function CaseDetails({ c }: { c: Case }) {
+  const { t, date, dateTime } = useI18n();
+  const agencyName = useAgencyName();
+  const perms = useCasePermissions(c);
+  const d = fullOf(c);
+  return (
+    <>
       <p>
         <span className="badge">{labelOf(t, caseStatusLabels, c.status)}</span>{" "}
         <span className="badge">{labelOf(t, caseKindLabels, c.kind)}</span>{" "}
@@ -69,13 +191,13 @@ function CaseView({ c, etag }: { c: Case; etag: string }) {
       </p>
       <dl className="props">
         <dt>{t("case.owner")}</dt>
-        <dd>{c.owner_agency.name}</dd>
+        <dd>{agencyName(c.owner_agency)}</dd>
         <dt>{t("case.access")}</dt>
         <dd>{c.access.level === "full" ? t("case.access.full") : t("case.access.summary")}</dd>
         {c.court_agency && (
           <>
             <dt>{t("case.court")}</dt>
-            <dd>{c.court_agency.name}</dd>
+            <dd>{agencyName(c.court_agency)}</dd>
           </>
         )}
         {c.hearing_date && (
@@ -111,43 +233,11 @@ function CaseView({ c, etag }: { c: Case; etag: string }) {
       </dl>
       {d?.summary && (
         <>
-          <h2>{t("case.summary")}</h2>
+          <h3>{t("case.summary")}</h3>
           <p className="prewrap">{d.summary}</p>
         </>
       )}
       {!perms.full && <p className="alert warn">{t("case.summaryOnly")}</p>}
-
-      <section aria-labelledby="persons-h">
-        <h2 id="persons-h">{t("case.persons")}</h2>
-        <CasePersons caseId={c.id} q={persons} canEdit={perms.edit} />
-        {perms.edit && (
-          <p>
-            <Link className="btn secondary" to={`/cases/${c.id}/import`}>
-              {t("import.open")}
-            </Link>
-          </p>
-        )}
-      </section>
-
-      {perms.full && (
-        <section aria-labelledby="documents-h">
-          <h2 id="documents-h">{t("doc.heading")}</h2>
-          <DocumentList scope="case" id={c.id} empty={t("doc.none")} canVersion={perms.edit} canWithdraw={perms.supervise} />
-          {perms.edit && (
-            <UploadDocument
-              caseId={c.id}
-              persons={(persons.data ?? []).map((l) => ({ id: l.person.id, name: fullName(l.person) }))}
-            />
-          )}
-        </section>
-      )}
-
-      <CaseStatusSection c={c} etag={etag} canChange={perms.supervise} />
-
-      {/* Court bundles (src/bundles/): shown to officers, supervisors and clerks on a full grant. */}
-      <CaseBundles c={c} />
-
-      {perms.supervise && <CaseShares caseId={c.id} />}
     </>
   );
 }

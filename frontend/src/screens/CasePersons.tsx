@@ -1,5 +1,5 @@
 // The persons linked to a case.
-import { useMutation, useQuery, useQueryClient, type UseQueryResult } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { ConfirmBox } from "../components/ConfirmBox";
@@ -16,45 +16,38 @@ import {
   linkRoleLabels,
   traffickingLabels,
   useCountryName,
-  type CasePerson,
   type LinkRole,
 } from "./personTypes";
 
-export function useCasePersons(caseId: string, enabled: boolean) {
+/** The page size of a case's persons: a raid links hundreds (the Tuol Kork case 225). */
+export const casePersonsPageSize = 25;
+
+/** One page of a case's persons, searched by name on the server (`q`). */
+export function useCasePersonsPage(caseId: string, q: string, cursor: string) {
   return useQuery({
-    queryKey: ["case", caseId, "persons"],
-    enabled,
-    queryFn: async () => {
-      const all: CasePerson[] = [];
-      let cursor = "";
-      // A case links a handful of persons, a raid a few hundred: fetch all pages.
-      for (let i = 0; i < 20; i++) {
-        const page = await unwrap(
-          api.GET("/api/v1/cases/{id}/persons", {
-            params: { path: { id: caseId }, query: { limit: 200, ...(cursor ? { cursor } : {}) } },
-          }),
-        );
-        all.push(...page.items);
-        if (!page.next_cursor) break;
-        cursor = page.next_cursor;
-      }
-      return all;
-    },
+    queryKey: ["case", caseId, "persons", { q, cursor }],
+    placeholderData: keepPreviousData,
+    queryFn: () =>
+      unwrap(
+        api.GET("/api/v1/cases/{id}/persons", {
+          params: {
+            path: { id: caseId },
+            query: { limit: casePersonsPageSize, ...(q ? { q } : {}), ...(cursor ? { cursor } : {}) },
+          },
+        }),
+      ),
   });
 }
 
-export function CasePersons({
-  caseId,
-  q,
-  canEdit,
-}: {
-  caseId: string;
-  q: UseQueryResult<CasePerson[]>;
-  canEdit: boolean;
-}) {
-  const { t } = useI18n();
+export function CasePersons({ caseId, total, canEdit }: { caseId: string; total: number | undefined; canEdit: boolean }) {
+  const { t, number } = useI18n();
   const country = useCountryName();
   const qc = useQueryClient();
+  const [q, setQ] = useState("");
+  // The cursors of the pages before this one, so "Previous" goes back.
+  const [cursors, setCursors] = useState<string[]>([""]);
+  const cursor = cursors[cursors.length - 1] ?? "";
+  const page = useCasePersonsPage(caseId, q, cursor);
   const [confirming, setConfirming] = useState<{ id: string; name: string; lastCase: boolean } | null>(null);
   const unlink = useMutation({
     mutationFn: (personId: string) =>
@@ -64,72 +57,136 @@ export function CasePersons({
       void qc.invalidateQueries({ queryKey: ["case", caseId] });
     },
   });
+  const search = (e: FormEvent<HTMLFormElement>) => {
+    e.preventDefault();
+    setQ(String(new FormData(e.currentTarget).get("q") ?? "").trim());
+    setCursors([""]);
+  };
+  const items = page.data?.items ?? [];
+  const first = (cursors.length - 1) * casePersonsPageSize + 1;
   return (
     <>
-      {q.isPending && <p className="spinner">{t("common.loading")}</p>}
-      {q.isError && <ErrorMessage error={q.error} />}
-      {q.isSuccess &&
-        (q.data.length === 0 ? (
-          <p className="muted">{t("persons.none")}</p>
+      <form className="filters" role="search" aria-label={t("persons.searchCase")} onSubmit={search}>
+        <Field label={t("persons.searchCase")} hint={t("persons.searchCaseHint")}>
+          {(a) => <input {...a} name="q" type="search" autoComplete="off" defaultValue={q} />}
+        </Field>
+        <button type="submit" className="btn secondary">
+          {t("persons.search")}
+        </button>
+        {q && (
+          <button
+            type="button"
+            className="btn secondary"
+            onClick={() => {
+              setQ("");
+              setCursors([""]);
+            }}
+          >
+            {t("persons.searchClear")}
+          </button>
+        )}
+      </form>
+      {page.isPending && <p className="spinner">{t("common.loading")}</p>}
+      {page.isError && <ErrorMessage error={page.error} />}
+      {page.isSuccess &&
+        (items.length === 0 ? (
+          <p className="muted" data-testid="persons-none">{q ? t("persons.searchCaseNone", { q }) : t("persons.none")}</p>
         ) : (
-          <div className="table-wrap">
-            <table>
-              <caption className="visually-hidden">{t("case.persons")}</caption>
-              <thead>
-                <tr>
-                  <th scope="col">{t("person.name")}</th>
-                  <th scope="col">{t("person.role")}</th>
-                  <th scope="col">{t("person.nationality")}</th>
-                  <th scope="col">{t("person.custody")}</th>
-                  <th scope="col">{t("person.trafficking")}</th>
-                  {canEdit && (
-                    <th scope="col">
-                      <span className="visually-hidden">{t("persons.unlink")}</span>
-                    </th>
-                  )}
-                </tr>
-              </thead>
-              <tbody>
-                {q.data.map(({ person: p, role }) => (
-                  <tr key={p.id}>
-                    <td>
-                      <Link to={`/persons/${p.id}`}>{fullName(p)}</Link>
-                    </td>
-                    <td>{labelOf(t, linkRoleLabels, role)}</td>
-                    <td>{country(p.nationality)}</td>
-                    <td>{labelOf(t, custodyLabels, p.custody_status)}</td>
-                    <td>
-                      {!("trafficking_flag" in p) ? (
-                        <span className="muted" title={t("person.summaryOnly")}>
-                          —<span className="visually-hidden"> {t("person.summaryOnly")}</span>
-                        </span>
-                      ) : p.trafficking_flag !== "none" ? (
-                        <span className="badge flag">{labelOf(t, traffickingLabels, p.trafficking_flag)}</span>
-                      ) : (
-                        labelOf(t, traffickingLabels, p.trafficking_flag)
-                      )}
-                    </td>
+          <>
+            <p className="muted" role="status" data-testid="persons-range">
+              {page.isPlaceholderData
+                ? t("common.loading") // the previous page stays on screen until this one arrives
+                : q
+                ? t("persons.rangeSearch", { from: number(first), to: number(first + items.length - 1), q })
+                : total === undefined
+                  ? t("persons.rangePage", { from: number(first), to: number(first + items.length - 1) })
+                  : t("persons.range", { from: number(first), to: number(first + items.length - 1), total: number(total) })}
+            </p>
+            <div className="table-wrap">
+              <table className="cardable">
+                <caption className="visually-hidden">{t("case.persons")}</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">{t("person.name")}</th>
+                    <th scope="col">{t("person.role")}</th>
+                    <th scope="col">{t("person.nationality")}</th>
+                    <th scope="col">{t("person.custody")}</th>
+                    <th scope="col">{t("person.trafficking")}</th>
                     {canEdit && (
-                      <td>
-                        <button
-                          type="button"
-                          className="btn secondary"
-                          disabled={unlink.isPending}
-                          onClick={() =>
-                            setConfirming({ id: p.id, name: fullName(p), lastCase: "cases" in p && Array.isArray(p.cases) && p.cases.length <= 1 })
-                          }
-                        >
-                          {t("persons.unlink")}
-                          <span className="visually-hidden">: {fullName(p)}</span>
-                        </button>
-                      </td>
+                      <th scope="col">
+                        <span className="visually-hidden">{t("persons.unlink")}</span>
+                      </th>
                     )}
                   </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                </thead>
+                <tbody>
+                  {items.map(({ person: p, role }) => (
+                    <tr key={p.id}>
+                      <td data-label={t("person.name")}>
+                        <Link to={`/persons/${p.id}`}>{fullName(p)}</Link>
+                      </td>
+                      <td data-label={t("person.role")}>{labelOf(t, linkRoleLabels, role)}</td>
+                      <td data-label={t("person.nationality")}>{country(p.nationality)}</td>
+                      <td data-label={t("person.custody")}>{labelOf(t, custodyLabels, p.custody_status)}</td>
+                      <td data-label={t("person.trafficking")}>
+                        {!("trafficking_flag" in p) ? (
+                          <span className="muted" title={t("person.summaryOnly")}>
+                            —<span className="visually-hidden"> {t("person.summaryOnly")}</span>
+                          </span>
+                        ) : p.trafficking_flag !== "none" ? (
+                          <span className="badge flag">{labelOf(t, traffickingLabels, p.trafficking_flag)}</span>
+                        ) : (
+                          labelOf(t, traffickingLabels, p.trafficking_flag)
+                        )}
+                      </td>
+                      {canEdit && (
+                        <td>
+                          <button
+                            type="button"
+                            className="btn secondary"
+                            disabled={unlink.isPending}
+                            onClick={() =>
+                              setConfirming({
+                                id: p.id,
+                                name: fullName(p),
+                                lastCase: "cases" in p && Array.isArray(p.cases) && p.cases.length <= 1,
+                              })
+                            }
+                          >
+                            {t("persons.unlink")}
+                            <span className="visually-hidden">: {fullName(p)}</span>
+                          </button>
+                        </td>
+                      )}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          </>
         ))}
+      {(cursors.length > 1 || page.data?.next_cursor) && (
+        <nav className="pager" aria-label={t("persons.pages")}>
+          {cursors.length > 1 && (
+            <button type="button" className="btn secondary" onClick={() => setCursors((c) => c.slice(0, -1))}>
+              {t("pager.previous")}
+            </button>
+          )}
+          {page.data?.next_cursor && (
+            <button
+              type="button"
+              className="btn secondary"
+              disabled={page.isFetching}
+              onClick={() => {
+                const next = page.data?.next_cursor;
+                if (next) setCursors((c) => [...c, next]);
+              }}
+            >
+              {t("pager.next")}
+            </button>
+          )}
+        </nav>
+      )}
       {confirming && (
         <ConfirmBox
           title={t("persons.unlinkConfirm.title", { name: confirming.name })}
@@ -141,7 +198,7 @@ export function CasePersons({
         />
       )}
       {unlink.isError && <ErrorMessage error={unlink.error} />}
-      {canEdit && <LinkExisting caseId={caseId} linked={new Set(q.data?.map((x) => x.person.id) ?? [])} />}
+      {canEdit && <LinkExisting caseId={caseId} />}
     </>
   );
 }
@@ -151,7 +208,7 @@ export function CasePersons({
  * nationality (server-side), so duplicates show before a new person is
  * recorded; "record a new person" comes after the search.
  */
-function LinkExisting({ caseId, linked }: { caseId: string; linked: Set<string> }) {
+function LinkExisting({ caseId }: { caseId: string }) {
   const { t, date } = useI18n();
   const country = useCountryName();
   const qc = useQueryClient();
@@ -230,7 +287,7 @@ function LinkExisting({ caseId, linked }: { caseId: string; linked: Set<string> 
                       · {country(p.nationality)} · {p.passport_number || "—"} · {date(p.date_of_birth)} ·{" "}
                       {p.cases.map((c) => c.reference).join(", ") || t("persons.noCase")}
                     </span>{" "}
-                    {linked.has(p.id) ? (
+                    {p.cases.some((c) => c.case_id === caseId) ? (
                       <span className="badge">{t("persons.alreadyLinked")}</span>
                     ) : (
                       <button type="button" className="btn" disabled={link.isPending} onClick={() => link.mutate(p.id)}>

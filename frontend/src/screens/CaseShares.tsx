@@ -10,6 +10,7 @@ import { ErrorMessage, fieldError } from "../components/ErrorMessage";
 import { Field } from "../components/Field";
 import { classificationLabels, labelOf, valuesOf, type Classification } from "../i18n/enums";
 import { useI18n, type MessageKey } from "../i18n/i18n";
+import { useAgencyName } from "../components/agencyName";
 
 type Share = ResponseOf<"/api/v1/cases/{id}/shares", "get">["items"][number];
 type NewShare = BodyOf<"/api/v1/cases/{id}/shares", "post">;
@@ -34,6 +35,7 @@ function isoDay(d: Date): string {
 
 export function CaseShares({ caseId }: { caseId: string }) {
   const { t, date } = useI18n();
+  const agencyName = useAgencyName();
   const { me } = useSession();
   const qc = useQueryClient();
   const shares = useQuery({
@@ -104,7 +106,7 @@ export function CaseShares({ caseId }: { caseId: string }) {
               <tbody>
                 {shares.data.items.map((s: Share) => (
                   <tr key={s.id}>
-                    <td>{s.agency.name}</td>
+                    <td>{agencyName(s.agency)}</td>
                     <td>{labelOf(t, levelLabels, s.level)}</td>
                     <td>{labelOf(t, classificationLabels, s.ceiling)}</td>
                     <td>{s.purpose}</td>
@@ -120,7 +122,7 @@ export function CaseShares({ caseId }: { caseId: string }) {
                           onClick={() => setConfirming(s)}
                         >
                           {t("share.revoke")}
-                          <span className="visually-hidden">: {s.agency.name}</span>
+                          <span className="visually-hidden">: {agencyName(s.agency)}</span>
                         </button>
                       )}
                     </td>
@@ -132,8 +134,8 @@ export function CaseShares({ caseId }: { caseId: string }) {
         ))}
       {confirming && (
         <ConfirmBox
-          title={t("share.revokeConfirm.title", { agency: confirming.agency.name })}
-          body={t("share.revokeConfirm.body", { agency: confirming.agency.name })}
+          title={t("share.revokeConfirm.title", { agency: agencyName(confirming.agency) })}
+          body={t("share.revokeConfirm.body", { agency: agencyName(confirming.agency) })}
           confirm={t("share.revokeConfirm.yes")}
           busy={revoke.isPending}
           onConfirm={() => revoke.mutate(confirming.id)}
@@ -153,7 +155,7 @@ export function CaseShares({ caseId }: { caseId: string }) {
                 </option>
                 {others.map((a) => (
                   <option key={a.id} value={a.id}>
-                    {a.name}
+                    {agencyName(a)}
                   </option>
                 ))}
               </select>

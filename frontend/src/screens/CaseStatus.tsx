@@ -10,11 +10,13 @@ import { labelOf, valuesOf } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
 import { useAgencies } from "./CaseShares";
 import { caseStatusLabels, fullOf, nextStatuses, type Case, type CaseStatus } from "./caseTypes";
+import { useAgencyName } from "../components/agencyName";
 
 type StatusChange = BodyOf<"/api/v1/cases/{id}/status", "post">;
 
 export function CaseStatusSection({ c, etag, canChange }: { c: Case; etag: string; canChange: boolean }) {
   const { t } = useI18n();
+  const agencyName = useAgencyName();
   const qc = useQueryClient();
   const next = nextStatuses[c.status] ?? [];
   const [status, setStatus] = useState<CaseStatus | "">("");
@@ -60,7 +62,11 @@ export function CaseStatusSection({ c, etag, canChange }: { c: Case; etag: strin
       {canChange && next.length > 0 && (
         <form className="stack" onSubmit={submit} aria-labelledby="status-form-h">
           <h3 id="status-form-h">{t("status.change")}</h3>
-          <Field label={t("status.new")} error={fieldError(err, "status")}>
+          <Field
+            label={t("status.new")}
+            hint={c.status === "open" ? t("status.referAfterInvestigation") : undefined}
+            error={fieldError(err, "status")}
+          >
             {(p) => (
               <select {...p} name="status" value={status} onChange={(e) => setStatus(e.target.value as CaseStatus)} required>
                 <option value="" disabled>
@@ -88,7 +94,7 @@ export function CaseStatusSection({ c, etag, canChange }: { c: Case; etag: strin
                       </option>
                       {courts.map((a) => (
                         <option key={a.id} value={a.id}>
-                          {a.name}
+                          {agencyName(a)}
                         </option>
                       ))}
                     </select>

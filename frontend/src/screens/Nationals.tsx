@@ -17,15 +17,22 @@ import { custodyLabels, fullName, useCountryName, useFacilityLabel, type Custody
 const consularStatuses: CustodyStatus[] = ["detained", "charged", "convicted", "awaiting_deportation", "deported"];
 
 export function Nationals() {
-  const { t, date, dateTime } = useI18n();
+  const { t, date, dateTime, number } = useI18n();
   const { me } = useSession();
   const country = useCountryName();
   const facility = useFacilityLabel();
   useTitle(t("nationals.title"));
-  const f = useFilters(["custody_status", "facility", "hearing_before", "cursor"] as const);
+  const f = useFilters(["q", "custody_status", "facility", "hearing_before", "cursor"] as const);
+  // Deported nationals are their own list: "in custody" leaves them out.
+  const statuses: CustodyStatus[] =
+    f.custody_status === "in_custody"
+      ? consularStatuses.filter((x) => x !== "deported")
+      : f.custody_status
+        ? [f.custody_status as CustodyStatus]
+        : [];
   const query = {
-    ...compact({ facility: f.facility, hearing_before: f.hearing_before, cursor: f.cursor }),
-    ...(f.custody_status ? { custody_status: [f.custody_status as CustodyStatus] } : {}),
+    ...compact({ q: f.q, facility: f.facility, hearing_before: f.hearing_before, cursor: f.cursor }),
+    ...(statuses.length ? { custody_status: statuses } : {}),
     limit: 25,
   };
   const q = useQuery({
@@ -37,10 +44,14 @@ export function Nationals() {
       <h1>{t("nationals.title")}</h1>
       <p className="muted">{t("nationals.intro", { country: country(me.agency.country) })}</p>
       <FilterForm label={t("nationals.filters")}>
+        <Field label={t("nationals.searchName")}>
+          {(p) => <input {...p} name="q" type="search" defaultValue={f.q} autoComplete="off" />}
+        </Field>
         <Field label={t("person.custody")}>
           {(p) => (
             <select {...p} name="custody_status" defaultValue={f.custody_status}>
               <option value="">{t("filters.any")}</option>
+              <option value="in_custody">{t("nationals.inCustody")}</option>
               {valuesOf(custodyLabels)
                 .filter((s) => consularStatuses.includes(s))
                 .map((s) => (
@@ -51,7 +62,9 @@ export function Nationals() {
             </select>
           )}
         </Field>
-        <Field label={t("person.facility")}>{(p) => <input {...p} name="facility" defaultValue={f.facility} />}</Field>
+        <Field label={t("person.facility")} hint={t("nationals.facilityHint")}>
+          {(p) => <input {...p} name="facility" defaultValue={f.facility} />}
+        </Field>
         <Field label={t("nationals.hearingBefore")}>
           {(p) => <input {...p} type="date" name="hearing_before" defaultValue={f.hearing_before} />}
         </Field>
@@ -60,6 +73,9 @@ export function Nationals() {
       {q.isError && <ErrorMessage error={q.error} />}
       {q.isSuccess && (
         <>
+          <p role="status" data-testid="nationals-total">
+            {t("nationals.total", { n: number(q.data.total) })}
+          </p>
           {q.data.items.length === 0 ? (
             <p>{t("nationals.none")}</p>
           ) : (

@@ -7,9 +7,11 @@ import { Pager } from "../components/Pager";
 import { useFilters } from "../components/Filters";
 import { labelOf, roleLabels } from "../i18n/enums";
 import { useI18n } from "../i18n/i18n";
+import { useAgencyName } from "../components/agencyName";
 
 export function Users() {
   const { t, dateTime } = useI18n();
+  const agencyName = useAgencyName();
   useTitle(t("users.title"));
   const f = useFilters(["cursor"] as const);
   const q = useQuery({
@@ -43,7 +45,7 @@ export function Users() {
                       <br />
                       <span className="muted">{u.username}</span>
                     </td>
-                    <td>{u.agency.name}</td>
+                    <td>{agencyName(u.agency)}</td>
                     <td>{u.roles.map((r) => labelOf(t, roleLabels, r)).join(", ") || "—"}</td>
                     <td>{dateTime(u.last_sign_in_at)}</td>
                   </tr>
