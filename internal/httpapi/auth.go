@@ -90,9 +90,6 @@ func safeMethod(m string) bool {
 
 // authFail answers an API request whose credentials were refused.
 func authFail(c *gin.Context, err error) {
-	if clientGone(c, err) {
-		return
-	}
 	var refused *auth.RefusedError
 	switch {
 	case errors.Is(err, auth.ErrInvalidToken):
@@ -100,6 +97,8 @@ func authFail(c *gin.Context, err error) {
 		Fail(c, apperr.With(apperr.ErrUnauthorized, "The access token is not valid: it is expired, not yet valid, for another audience or issuer, or not signed by the identity provider."))
 	case errors.As(err, &refused):
 		Fail(c, apperr.With(apperr.ErrForbidden, "%s", refused.Message()))
+	case clientGone(c, err):
+		// Checked after the refusals, which are the request's own answer.
 	case errors.Is(err, auth.ErrNotConfigured), errors.Is(err, auth.ErrUnavailable):
 		Problemf(c, http.StatusServiceUnavailable, "sign-in-unavailable", "Sign-in unavailable",
 			"The identity provider cannot be reached or is not configured; try again later.")
@@ -234,6 +233,8 @@ func (s *Server) authPageFor(c *gin.Context, err error) {
 		authPage(c, http.StatusBadRequest, "Sign-in failed", msg)
 	case errors.Is(err, auth.ErrLoginState):
 		authPage(c, http.StatusBadRequest, "Sign-in expired", "This sign-in was not started in this browser, was already used, or took too long. Please sign in again.")
+	case clientGone(c, err):
+		// Checked after the refusals, which are the request's own answer.
 	case errors.Is(err, auth.ErrNotConfigured), errors.Is(err, auth.ErrUnavailable):
 		s.deps.Log.Warn("sign-in unavailable", "request_id", RequestID(c), "error", err.Error())
 		authPage(c, http.StatusServiceUnavailable, "Sign-in is not available", "The identity provider cannot be reached. Please try again in a moment.")

@@ -66,9 +66,6 @@ var errTruncated = errors.New("request body truncated")
 // Errors that are not domain kinds become a 500 whose detail says nothing
 // about the cause; the log has it, under the request id.
 func Fail(c *gin.Context, err error) {
-	if clientGone(c, err) {
-		return
-	}
 	p := Problem{Instance: c.Request.URL.Path, RequestID: RequestID(c)}
 	for _, k := range kinds {
 		if errors.Is(err, k.err) {
@@ -76,6 +73,11 @@ func Fail(c *gin.Context, err error) {
 			p.Code = "problem." + strings.ReplaceAll(k.slug, "-", "_")
 			break
 		}
+	}
+	// A failure that is not the request's own fault, while its client has
+	// gone: the client's leaving is why (499), not a server error.
+	if p.Status == 0 && clientGone(c, err) {
+		return
 	}
 	if p.Status == 0 && failOutage(c, p, err) {
 		loggerOf(c).WarnContext(c.Request.Context(), "dependency unavailable", "error", err.Error(),
