@@ -2170,7 +2170,7 @@ export interface components {
             configured: boolean;
             url: string | null;
             enabled: boolean;
-            /** @description First bytes of the SHA-256 of the secret (hex) */
+            /** @description First bytes of the SHA-256 of the secret (hex), to tell secrets apart. */
             secret_hint: string | null;
             /** Format: date-time */
             secret_set_at: string | null;
@@ -5057,7 +5057,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. "*" matches whatever version is current (RFC 9110 §13.1.1): the write proceeds without a version check. */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
@@ -5132,7 +5132,7 @@ export interface operations {
         parameters: {
             query?: never;
             header: {
-                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. */
+                /** @description The ETag of the caller's last read. Missing is 428; another version is 412. "*" matches whatever version is current (RFC 9110 §13.1.1): the write proceeds without a version check. */
                 "If-Match": components["parameters"]["IfMatchRequired"];
             };
             path: {
