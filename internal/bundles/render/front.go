@@ -125,7 +125,7 @@ func (bl *builder) writeIndex(l *indexLayout, pageIdx []int, entries []Entry) {
 		c.text(idxLeft, y, fontBold, 9, []byte("Document"))
 		c.text(idxDateX, y, fontBold, 9, []byte("Date"))
 		c.textRight(idxRight, y, fontBold, 9, []byte("Pages"))
-		c.WriteString("0.5 w\n")
+		_, _ = c.WriteString("0.5 w\n")
 		c.line(idxLeft, y-4, idxRight, y-4)
 		y = idxTop - 40
 		if pi == 0 && l.supplementary && l.subst > 0 {
@@ -212,7 +212,7 @@ func (bl *builder) writeCover(idx int, subst int) {
 	y -= 12
 	label("Built")
 	put(fontRegular, 12, b.BuiltAt.UTC().Format("2 January 2006, 15:04 UTC"), 14)
-	c.WriteString("0.5 w\n")
+	_, _ = c.WriteString("0.5 w\n")
 	c.line(left, y, left+width, y)
 	y -= 18
 	note := "Every page of this bundle is stamped at the bottom right with the case reference and its page number, which equals its page number in this PDF file."

@@ -274,7 +274,9 @@ func (bl *builder) run() error {
 	}
 	pw.writeObject(bl.fontDict, mustSerialize(fd))
 	bl.qStream = pw.alloc()
-	pw.writeStream(bl.qStream, types.Dict{}, []byte("q\n"), nil)
+	if err := pw.writeStream(bl.qStream, types.Dict{}, []byte("q\n"), nil); err != nil {
+		return err
+	}
 
 	// Front matter: its size depends only on the bundle description, so
 	// every later page's number is known before any source is read.

@@ -182,7 +182,7 @@ type content struct{ bytes.Buffer }
 func (c *content) text(x, y float64, fontName string, size float64, b []byte) {
 	fmt.Fprintf(&c.Buffer, "BT /%s %s Tf %s %s Td ", fontRes[fontName], f2(size), f2(x), f2(y))
 	pdfLiteral(&c.Buffer, b)
-	c.WriteString(" Tj ET\n")
+	_, _ = c.WriteString(" Tj ET\n")
 }
 
 func (c *content) textRight(xRight, y float64, fontName string, size float64, b []byte) {
