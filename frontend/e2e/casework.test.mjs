@@ -388,6 +388,7 @@ describe("case work across agencies", () => {
     await form.getByLabel("Name", { exact: true }).fill("Royal Thai Embassy");
     await form.getByLabel("Kind").selectOption("embassy");
     await form.getByLabel("Country represented").fill("TH");
+    await form.getByRole("combobox", { name: "Country represented" }).press("Enter"); // choose Thailand; the list closes
     await form.getByRole("button", { name: "Register" }).click();
     await page.getByText("Royal Thai Embassy is registered.").waitFor();
     const thai = page.getByRole("row", { name: /Royal Thai Embassy/ });
