@@ -19,6 +19,7 @@ import (
 	"github.com/casebridge/casebridge/internal/app"
 	"github.com/casebridge/casebridge/internal/audit"
 	"github.com/casebridge/casebridge/internal/bundles"
+	"github.com/casebridge/casebridge/internal/bundles/minipdf"
 	"github.com/casebridge/casebridge/internal/bundles/render"
 	"github.com/casebridge/casebridge/internal/config"
 	"github.com/casebridge/casebridge/internal/store"
@@ -166,6 +167,18 @@ func TestKillMidBuild(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A bundle with an encrypted PDF, built by the same server: it fails
+	// naming the document, and the server goes on with the big build.
+	bad := f.upload(f.caseID, "Encrypted scan", "restricted", minipdf.Pages([]string{"x"}, minipdf.Options{Encrypt: true}))
+	badBundle, err := f.svc.Create(officer, f.caseID, bundles.NewBundle{Title: "Bad", Numbering: bundles.Consecutive,
+		Sections: []bundles.SectionInput{{Label: "A", Title: "A", Items: []bundles.ItemRef{item(bad)}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.RequestBuild(officer, badBundle.ID); err != nil {
+		t.Fatal(err)
+	}
+
 	srv := startChild(t, settings)
 	// Wait for the build to be under way (progress written, not finished).
 	deadline := time.Now().Add(90 * time.Second)
@@ -197,7 +210,8 @@ func TestKillMidBuild(t *testing.T) {
 		t.Fatalf("the killed build recorded %d results", n)
 	}
 	var jobState string
-	if err := f.owner.Raw(`SELECT state::text FROM river_job WHERE kind = 'bundles.build'`).Scan(&jobState).Error; err != nil || jobState != "running" {
+	if err := f.owner.Raw(`SELECT state::text FROM river_job WHERE kind = 'bundles.build' AND args->>'bundle_id' = ?`, b.ID.String()).
+		Scan(&jobState).Error; err != nil || jobState != "running" {
 		t.Fatalf("job after the kill: %q %v", jobState, err)
 	}
 
@@ -230,7 +244,8 @@ func TestKillMidBuild(t *testing.T) {
 		State   string
 		Attempt int
 	}
-	if err := f.owner.Raw(`SELECT state::text AS state, attempt FROM river_job WHERE kind = 'bundles.build'`).Scan(&job).Error; err != nil {
+	if err := f.owner.Raw(`SELECT state::text AS state, attempt FROM river_job WHERE kind = 'bundles.build' AND args->>'bundle_id' = ?`,
+		b.ID.String()).Scan(&job).Error; err != nil {
 		t.Fatal(err)
 	}
 	if job.State != "completed" || job.Attempt < 2 {
@@ -251,6 +266,10 @@ func TestKillMidBuild(t *testing.T) {
 	_ = pdf.Body.Close()
 	if sha(data) != *got.PDFSHA256 {
 		t.Errorf("the stored PDF does not match its recorded hash")
+	}
+	if bb, err := f.svc.Get(officer, badBundle.ID); err != nil || bb.State != bundles.Failed || bb.Error == nil ||
+		bb.Error.DocumentID == nil || *bb.Error.DocumentID != bad {
+		t.Errorf("the encrypted source's bundle: %+v %v", bb.Error, err)
 	}
 	// The rescued build wrote what an undisturbed build writes.
 	if _, err := f.svc.RequestBuild(officer, b.ID); err != nil {

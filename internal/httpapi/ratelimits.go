@@ -99,10 +99,13 @@ func (lm *limits) suspect(ip string, window time.Duration) bool {
 	return ok
 }
 
-// downloads limits document content downloads per principal and address.
+// downloads limits document content downloads (and court-bundle PDFs) per
+// principal and address.
 func (lm *limits) downloads() gin.HandlerFunc {
 	return func(c *gin.Context) {
-		if lm.l.DB == nil || c.Request.Method != http.MethodGet || !strings.HasSuffix(c.FullPath(), "/content") {
+		fp := c.FullPath()
+		if lm.l.DB == nil || c.Request.Method != http.MethodGet ||
+			!(strings.HasSuffix(fp, "/content") || fp == "/api/v1/bundles/:id/pdf") {
 			c.Next()
 			return
 		}
