@@ -166,7 +166,7 @@ describe("case work across agencies", () => {
 
     await checkScreen(page, "case-page", { heading: /Golden Lotus/ });
     await setLanguage(page, "km");
-    await page.getByRole("heading", { level: 2, name: "ឯកសារ" }).waitFor();
+    await page.getByRole("heading", { level: 2, name: "ឯកសារ", exact: true }).waitFor();
     await page.getByRole("heading", { level: 2, name: "បុគ្គល" }).waitFor();
     await screenshot(page, "case-page-km");
     await checkA11y(page, "case page (Khmer)");
