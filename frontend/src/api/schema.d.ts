@@ -1957,7 +1957,7 @@ export interface components {
             configured: boolean;
             url: string | null;
             enabled: boolean;
-            /** @description First bytes of the SHA-256 of the secret (hex) */
+            /** @description First bytes of the SHA-256 of the secret (hex), to tell secrets apart. */
             secret_hint: string | null;
             /** Format: date-time */
             secret_set_at: string | null;
