@@ -115,6 +115,23 @@ func TestConsularNotifications(t *testing.T) {
 	if notificationOf(t, items, newID) == nil {
 		t.Errorf("the new detention is not in the Chinese embassy's inbox")
 	}
+	// The open notification is part of the consular projection.
+	if it := notificationOf(t, items, newID); it != nil {
+		r := a.request(cn.Name, "GET", "/api/v1/consular/nationals/"+newID, "")
+		n, _ := r.object(t)["notification"].(map[string]any)
+		if r.status != http.StatusOK || n == nil || n["id"] != it["id"] || n["acknowledged_at"] != nil || n["episode"] != float64(1) {
+			t.Errorf("the national's open notification: %d %s", r.status, r.body)
+		}
+		r = a.request(cn.Name, "GET", "/api/v1/consular/nationals?limit=200", "")
+		_, nats := listIDs(t, r, "")
+		for _, x := range nats {
+			if x["id"] == newID {
+				if n, _ := x["notification"].(map[string]any); n == nil || n["id"] != it["id"] {
+					t.Errorf("the nationals list lacks the open notification: %v", x)
+				}
+			}
+		}
+	}
 	// A mandatory-notification country: notified even when the person declined.
 	r = a.request("gdi-officer", "POST", "/api/v1/persons", `{"family_name": "Mandatory", "nationality": "TH",
 		"custody_status": "detained", "consular_notification": "declined", "case_id": "`+owned.ID.String()+`"}`)

@@ -268,7 +268,13 @@ func TestWebhooks(t *testing.T) {
 		t.Errorf("notification in the webhook: %v", n)
 	}
 
-	// The delivery log: one delivery, four attempts, the first three 500.
+	// The delivery log: one delivery, four attempts, the first three 500
+	// (the worker records the answer right after the receiver sent it).
+	waitFor(t, "the delivery recorded", 30*time.Second, func() bool {
+		var n int64
+		a.scan(&n, `SELECT count(*) FROM webhook_deliveries WHERE status = 'delivered'`)
+		return n == 1
+	})
 	r = a.request("moi-admin", "GET", path+"/deliveries", "")
 	if r.status != http.StatusOK {
 		t.Fatalf("deliveries: %d\n%s", r.status, r.body)

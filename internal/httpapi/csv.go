@@ -160,5 +160,5 @@ var (
 	// The consular projection (ACCESS.md) and nothing else.
 	nationalCSVColumns = []string{"id", "family_name", "given_names", "sex", "date_of_birth", "nationality",
 		"passport_number", "custody_status", "facility", "detained_at", "deported_at", "deported_via",
-		"entry_ban_until", "charges"}
+		"entry_ban_until", "charges", "notification"}
 )

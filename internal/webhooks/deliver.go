@@ -190,7 +190,7 @@ func (d *Deliverer) Deliver(ctx context.Context, id uuid.UUID, final bool) error
 		if body == nil {
 			return d.cancel(tctx, id, "the embassy no longer sees this record: not sent")
 		}
-		code, sendErr, dur := d.send(ctx, r, id, body)
+		code, dur, sendErr := d.send(ctx, r, id, body)
 		ok := sendErr == nil && code >= 200 && code < 300
 		if !ok && errors.Is(sendErr, errPermanent) {
 			final = true
@@ -251,25 +251,25 @@ func (d *Deliverer) body(ctx context.Context, r deliveryRow) ([]byte, error) {
 	return b, nil
 }
 
-func (d *Deliverer) send(ctx context.Context, r deliveryRow, id uuid.UUID, body []byte) (int, error, time.Duration) {
+func (d *Deliverer) send(ctx context.Context, r deliveryRow, id uuid.UUID, body []byte) (int, time.Duration, error) {
 	start := time.Now()
 	if err := d.Policy.CheckURL(*r.URL); err != nil {
-		return 0, fmt.Errorf("%w: URL refused: %v", errPermanent, err), 0
+		return 0, 0, fmt.Errorf("%w: URL refused: %v", errPermanent, err)
 	}
 	secret, err := d.Sealer.Open(r.AgencyID, r.Sealed)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", errPermanent, err), 0
+		return 0, 0, fmt.Errorf("%w: %v", errPermanent, err)
 	}
 	ts := d.now()
 	sig, err := Sign(secret, id.String(), ts, body)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", errPermanent, err), 0
+		return 0, 0, fmt.Errorf("%w: %v", errPermanent, err)
 	}
 	rctx, cancel := context.WithTimeout(ctx, d.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(rctx, http.MethodPost, *r.URL, bytes.NewReader(body))
 	if err != nil {
-		return 0, fmt.Errorf("%w: %v", errPermanent, err), 0
+		return 0, 0, fmt.Errorf("%w: %v", errPermanent, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "CaseBridge-Webhooks/1")
@@ -280,13 +280,13 @@ func (d *Deliverer) send(ctx context.Context, r deliveryRow, id uuid.UUID, body 
 	dur := time.Since(start)
 	if err != nil {
 		if errors.Is(err, ErrRefusedAddress) {
-			return 0, fmt.Errorf("%w: %v", errPermanent, err), dur
+			return 0, dur, fmt.Errorf("%w: %v", errPermanent, err)
 		}
-		return 0, err, dur
+		return 0, dur, err
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	_ = resp.Body.Close()
-	return resp.StatusCode, nil, dur
+	return resp.StatusCode, dur, nil
 }
 
 func (d *Deliverer) record(ctx context.Context, id uuid.UUID, r deliveryRow, code int, sendErr error, dur time.Duration, ok, final bool) error {
