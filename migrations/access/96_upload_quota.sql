@@ -22,6 +22,7 @@ CREATE OR REPLACE FUNCTION cb_upload_quota_used() RETURNS bigint
 CREATE OR REPLACE FUNCTION cb_charge_upload(size bigint, quota bigint)
     RETURNS TABLE (allowed boolean, used bigint)
     LANGUAGE plpgsql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
+    ROWS 1
     AS $$
 DECLARE
     agency uuid := cb_agency_id();
