@@ -124,11 +124,12 @@ FUZZ_TARGETS = \
 	./internal/documents:FuzzSanitizeFilename \
 	./internal/documents:FuzzSniff \
 	./internal/documents:FuzzDecodeCursor \
-	./internal/bundles/render:FuzzBuildPDFSource
+	./internal/bundles/render:FuzzBuildPDFSource \
+	./internal/imports:FuzzReadImportFile
 
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
 		echo "fuzz $$pkg $$name for $(FUZZTIME)"; \
-		$(GO) test -run "^$$name\$$" -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -parallel 1 $$pkg; \
+		$(GO) test -run "^$$name\$$" -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s -parallel 1 $$pkg; \
 	done
