@@ -1,7 +1,10 @@
 // Immigration officer: an upload over the agency's daily upload quota
 // (documents.agency_daily_quota, set small for this file's server) is
 // refused with a message saying so, in English and Khmer, and the case
-// gains no document. A file within the quota is uploaded as usual.
+// gains no document. A file within the quota is uploaded as usual. The
+// officer is counter-trafficking's: the demo uploads documents of the
+// immigration department's Tuol Kork bundle at start, which count against
+// that agency's quota of the day.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -56,9 +59,9 @@ async function upload(page, title, file) {
 }
 
 describe("upload quota", () => {
-  test("immigration officer: an upload over the agency's daily quota is refused, in English and Khmer", guarded("quota", async () => {
+  test("counter-trafficking officer: an upload over the agency's daily quota is refused, in English and Khmer", guarded("quota", async () => {
     const page = await newPage(browser);
-    await signIn(page, server.base, "gdi-officer");
+    await signIn(page, server.base, "ncct-officer");
     const api = await apiOf(page, server.base);
     const created = await api.post("/api/v1/cases", { title: "Quota check, Phnom Penh", kind: "illegal_work" });
     assert.equal(created.status, 201, created.text);
