@@ -2,7 +2,6 @@ package bundles
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,6 +19,7 @@ import (
 	"github.com/casebridge/casebridge/internal/blob"
 	"github.com/casebridge/casebridge/internal/bundles/render"
 	"github.com/casebridge/casebridge/internal/jobs"
+	"github.com/casebridge/casebridge/internal/page"
 	"github.com/casebridge/casebridge/internal/store"
 )
 
@@ -452,30 +452,22 @@ type Page struct {
 	NextCursor string
 }
 
-// List limits.
-const (
-	DefaultLimit = 50
-	MaxLimit     = 200
-)
-
 // List returns a page of the bundles of case caseID, newest first.
 func (s *Service) List(ctx context.Context, caseID uuid.UUID, limit int, cur string) (Page, error) {
-	if limit == 0 {
-		limit = DefaultLimit
-	}
-	if limit < 1 || limit > MaxLimit {
-		return Page{}, apperr.Invalid("limit", "must be between 1 and %d", MaxLimit)
+	limit, err := page.Limit(limit)
+	if err != nil {
+		return Page{}, err
 	}
 	var after *cursor
 	if cur != "" {
-		c, err := decodeCursor(cur)
-		if err != nil {
-			return Page{}, err
+		var c cursor
+		if err := page.Decode(cur, &c); err != nil || c.ID == uuid.Nil {
+			return Page{}, apperr.Invalid("cursor", "is not a cursor this list returned")
 		}
 		after = &c
 	}
-	var page Page
-	err := store.WithTx(ctx, func(ctx context.Context) error {
+	var pg Page
+	err = store.WithTx(ctx, func(ctx context.Context) error {
 		if err := caseVisible(ctx, caseID); err != nil {
 			return err
 		}
@@ -492,7 +484,7 @@ func (s *Service) List(ctx context.Context, caseID uuid.UUID, limit int, cur str
 		}
 		if len(rows) > limit {
 			last := rows[limit-1]
-			page.NextCursor = encodeCursor(cursor{CreatedAt: last.CreatedAt, ID: last.ID})
+			pg.NextCursor = page.Encode(cursor{CreatedAt: last.CreatedAt, ID: last.ID})
 			rows = rows[:limit]
 		}
 		ids := make([]uuid.UUID, len(rows))
@@ -508,15 +500,15 @@ func (s *Service) List(ctx context.Context, caseID uuid.UUID, limit int, cur str
 			if err != nil {
 				return err
 			}
-			page.Items = append(page.Items, b)
+			pg.Items = append(pg.Items, b)
 		}
 		return audit.Record(ctx, audit.Event{Action: "bundle.list", ObjectType: "case", ObjectID: caseID.String(),
-			CaseID: caseID, Details: map[string]any{"count": len(page.Items)}})
+			CaseID: caseID, Details: map[string]any{"count": len(pg.Items)}})
 	})
 	if err != nil {
 		return Page{}, fmt.Errorf("list bundles of case %s: %w", caseID, err)
 	}
-	return page, nil
+	return pg, nil
 }
 
 // Get returns one bundle (also the build's progress).
@@ -941,32 +933,8 @@ func exists(ctx context.Context, objType, id string) bool {
 	return ok
 }
 
+// cursor is the sort key of a bundle list's last item (page.Encode).
 type cursor struct {
-	CreatedAt time.Time
-	ID        uuid.UUID
-}
-
-func encodeCursor(c cursor) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(c.CreatedAt.UTC().Format(time.RFC3339Nano) + "|" + c.ID.String()))
-}
-
-func decodeCursor(s string) (cursor, error) {
-	bad := apperr.Invalid("cursor", "is not a cursor this list returned")
-	raw, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return cursor{}, bad
-	}
-	ts, id, ok := strings.Cut(string(raw), "|")
-	if !ok {
-		return cursor{}, bad
-	}
-	t, err := time.Parse(time.RFC3339Nano, ts)
-	if err != nil {
-		return cursor{}, bad
-	}
-	u, err := uuid.Parse(id)
-	if err != nil {
-		return cursor{}, bad
-	}
-	return cursor{CreatedAt: t, ID: u}, nil
+	CreatedAt time.Time `json:"c"`
+	ID        uuid.UUID `json:"i"`
 }

@@ -721,3 +721,51 @@ func TestCoverAndNextVersion(t *testing.T) {
 		t.Errorf("next version hearing date: %v %v", next.HearingDate, err)
 	}
 }
+
+// The bundle list pages by cursor, newest first: every bundle once, the
+// limits of spec/API.md, and a cursor it did not give is refused.
+func TestListPages(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, render.Limits{})
+	doc := f.upload(f.caseID, "Charge sheet", "restricted", pdfPages(1, "Charge sheet"))
+	officer := f.as(f.gdi, access.RoleOfficer)
+	made := map[uuid.UUID]bool{}
+	for i := range 5 {
+		b, err := f.svc.Create(officer, f.caseID, bundles.NewBundle{Title: fmt.Sprintf("Bundle %d", i), Numbering: bundles.Consecutive,
+			Sections: []bundles.SectionInput{{Label: "A", Title: "Charges", Items: []bundles.ItemRef{item(doc)}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		made[b.ID] = true
+	}
+	seen := map[uuid.UUID]bool{}
+	cursor, pages := "", 0
+	for {
+		pg, err := f.svc.List(officer, f.caseID, 2, cursor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, b := range pg.Items {
+			if seen[b.ID] {
+				t.Fatalf("bundle %s listed twice", b.ID)
+			}
+			seen[b.ID] = true
+		}
+		if pg.NextCursor == "" {
+			break
+		}
+		cursor = pg.NextCursor
+	}
+	if len(seen) != len(made) || pages != 3 {
+		t.Errorf("listed %d of %d bundles in %d pages, want all in 3", len(seen), len(made), pages)
+	}
+	for _, bad := range []struct {
+		limit  int
+		cursor string
+	}{{201, ""}, {-1, ""}, {2, "not-a-cursor"}, {2, "e30"}} {
+		if _, err := f.svc.List(officer, f.caseID, bad.limit, bad.cursor); !errors.Is(err, apperr.ErrInvalid) {
+			t.Errorf("limit %d cursor %q: %v, want invalid", bad.limit, bad.cursor, err)
+		}
+	}
+}
