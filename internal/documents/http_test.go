@@ -18,6 +18,7 @@ import (
 	"github.com/casebridge/casebridge/internal/app"
 	"github.com/casebridge/casebridge/internal/config"
 	"github.com/casebridge/casebridge/internal/testenv"
+	"github.com/casebridge/casebridge/internal/testenv/contract"
 )
 
 // portal is the whole program (real router, real sign-in by bearer tokens
@@ -119,7 +120,16 @@ func (p *portal) do(method, path, token string, body io.Reader, hdr map[string]s
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	return response{status: resp.StatusCode, header: resp.Header, body: b}
+	r := response{status: resp.StatusCode, header: resp.Header, body: b}
+	// The response-validation step: every answer conforms to api/openapi.yaml.
+	ct, err := contract.Load()
+	if err != nil {
+		p.t.Fatalf("load api/openapi.yaml: %v", err)
+	}
+	if err := ct.Check(method, path, r.status, r.header, r.body); err != nil {
+		p.t.Errorf("contract: %v", err)
+	}
+	return r
 }
 
 // part is one part of a multipart upload.
