@@ -115,6 +115,7 @@ FUZZ_TARGETS = \
 	./internal/httpapi:FuzzDecodeStrict \
 	./internal/httpapi:FuzzUploadMetadata \
 	./internal/httpapi:FuzzContentDispositionSanitized \
+	./internal/httpapi:FuzzContentDisposition \
 	./internal/auth:FuzzClaimMapping \
 	./internal/page:FuzzDecode \
 	./internal/validate:FuzzLoneSurrogate \
